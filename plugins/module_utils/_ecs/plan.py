@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: cutover.ecs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ECS plans: pure functions that normalise desired and current state and
+return what must change. No I/O here; every function is unit-tested."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from ansible_collections.cutover.ecs.plugins.module_utils._compare import diff_fields
+
+# --- tags ---------------------------------------------------------------------
+
+
+def tags_from_aws(tags: Optional[list]) -> dict:
+    """ECS's ``[{key, value}]`` as a plain dict."""
+    return {tag["key"]: tag.get("value", "") for tag in tags or []}
+
+
+def plan_tags(desired: Optional[Mapping], current: Mapping, purge: bool) -> tuple[dict, list]:
+    """(tags to set, keys to remove). ``desired=None`` leaves tags alone."""
+    if desired is None:
+        return {}, []
+    to_set = {key: value for key, value in desired.items() if current.get(key) != value}
+    to_remove = sorted(key for key in current if key not in desired) if purge else []
+    return to_set, to_remove
+
+
+# --- clusters -----------------------------------------------------------------
+
+CLUSTER_FIELDS = {
+    "settings": ("strict", "set(dict)"),
+    "capacityProviders": ("strict", "set"),
+    "defaultCapacityProviderStrategy": ("strict", "set(dict)"),
+    "tags": ("strict", "dict"),
+}
+
+
+def desired_cluster(options: Mapping[str, Any]) -> dict:
+    """The cluster the options ask for, in the shape DescribeClusters returns."""
+    desired: dict = {"clusterName": options["name"]}
+    if options.get("container_insights") is not None:
+        desired["settings"] = [{"name": "containerInsights", "value": options["container_insights"]}]
+    if options.get("capacity_providers") is not None:
+        desired["capacityProviders"] = list(options["capacity_providers"])
+    if options.get("default_capacity_provider_strategy") is not None:
+        desired["defaultCapacityProviderStrategy"] = [
+            {"capacityProvider": item["capacity_provider"], "weight": item.get("weight") or 0, "base": item.get("base") or 0}
+            for item in options["default_capacity_provider_strategy"]
+        ]
+    if options.get("tags") is not None:
+        desired["tags"] = dict(options["tags"])
+    return desired
+
+
+def current_cluster(cluster: Optional[Mapping[str, Any]]) -> Optional[dict]:
+    """DescribeClusters output reduced to the fields we manage, tags as a dict."""
+    if not cluster:
+        return None
+    return {
+        "clusterName": cluster["clusterName"],
+        "clusterArn": cluster.get("clusterArn"),
+        "status": cluster.get("status"),
+        "settings": [setting for setting in cluster.get("settings", []) if setting.get("name") == "containerInsights"],
+        "capacityProviders": list(cluster.get("capacityProviders", [])),
+        "defaultCapacityProviderStrategy": [
+            {"capacityProvider": item["capacityProvider"], "weight": item.get("weight", 0), "base": item.get("base", 0)}
+            for item in cluster.get("defaultCapacityProviderStrategy", [])
+        ],
+        "tags": tags_from_aws(cluster.get("tags")),
+    }
+
+
+def plan_cluster(desired: Mapping[str, Any], current: Optional[Mapping[str, Any]], purge_tags: bool = True) -> list[str]:
+    """Fields of the cluster that must change (all of them when it is missing)."""
+    if current is None:
+        return sorted(key for key in desired if key != "clusterName")
+    changed = diff_fields({key: value for key, value in desired.items() if key not in ("clusterName", "tags")}, current, CLUSTER_FIELDS)
+    to_set, to_remove = plan_tags(desired.get("tags"), current.get("tags", {}), purge_tags)
+    if to_set or to_remove:
+        changed.append("tags")
+    return sorted(changed)

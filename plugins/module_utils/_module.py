@@ -1,0 +1,124 @@
+# Copyright: cutover.ecs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module's short ``main()`` calls: build, run, report.
+
+A module file holds docs and its argument spec, then::
+
+    def main():
+        module = build_module(ARGUMENT_SPEC)
+        run_module(module, ensure_cluster)
+
+``ensure_cluster(context, options)`` lives in module_utils. It gets plain data
+(the options and a :class:`Context` with the client factory and the check and
+diff flags), never the module, and returns the result dict. Errors of the one type, :class:`CutoverError`, are
+turned into ``fail_json`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
+
+WAIT_ARGS = dict(
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=600),
+)
+
+# AWS-style mutating operation prefixes; everything else is a read.
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
+
+
+def build_module(argument_spec: Mapping[str, Any], **kwargs: Any) -> AnsibleAWSModule:
+    kwargs.setdefault("supports_check_mode", True)
+    return AnsibleAWSModule(argument_spec=dict(argument_spec), **kwargs)
+
+
+# Options every AWS module gets from AnsibleAWSModule; the layers below never see them.
+_AWS_COMMON = frozenset(
+    (
+        "access_key",
+        "secret_key",
+        "session_token",
+        "profile",
+        "endpoint_url",
+        "validate_certs",
+        "aws_ca_bundle",
+        "aws_config",
+        "debug_botocore_endpoint_logs",
+        "region",
+    )
+)
+
+
+@dataclass
+class Context:
+    """What the layers below a module get instead of the module itself."""
+
+    client: Callable[[str], Any]
+    check_mode: bool = False
+    diff_mode: bool = False
+    warn: Callable[[str], None] = lambda message: None
+
+
+def module_options(module: AnsibleAWSModule) -> dict:
+    """The module's own options, as plain data (a copy; params are never mutated)."""
+    return {key: value for key, value in module.params.items() if key not in _AWS_COMMON}
+
+
+def run_module(module: AnsibleAWSModule, action: Callable[[Context, dict], dict]) -> None:
+    """Run ``action(context, options)`` and exit with its result.
+
+    This is the one place where :class:`CutoverError` becomes a failure.
+    """
+    context = Context(client=module.client, check_mode=module.check_mode, diff_mode=module._diff, warn=module.warn)
+    try:
+        result = action(context, module_options(module))
+    except CutoverError as exc:
+        details = {key: value for key, value in exc.details.items() if value is not None}
+        if exc.code:
+            details["error_code"] = exc.code
+        if exc.exception is not None and hasattr(exc.exception, "response"):
+            module.fail_json_aws(exc.exception, msg=exc.message, **details)
+        module.fail_json(msg=exc.message, **details)
+    module.exit_json(**result)
+
+
+def to_snake(resource: Optional[Mapping[str, Any]]) -> dict:
+    """AWS's camelCase to the snake_case our results use; tags keep their keys."""
+    if not resource:
+        return {}
+    return camel_dict_to_snake_dict(dict(resource), ignore_list=["tags", "Tags"])
+
+
+@dataclass
+class Change:
+    """What a plan decided for one resource.
+
+    ``action`` is ``create``, ``update``, ``delete`` or ``none``; ``before``
+    and ``after`` are normalised states (``after`` is the prediction in check
+    mode); ``fields`` names what differs.
+    """
+
+    action: str
+    before: Optional[dict] = None
+    after: Optional[dict] = None
+    fields: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "none"
+
+
+def make_result(key: str, change: Change, resource: Optional[Mapping[str, Any]], diff_mode: bool, **extra: Any) -> dict:
+    """The module result: ``changed``, the resource under ``key`` in snake_case, ``diff``."""
+    result: dict = dict(changed=change.changed, **extra)
+    result[key] = to_snake(resource)
+    if diff_mode:
+        result["diff"] = dict(before=change.before or {}, after=change.after or {})
+    return result
