@@ -61,5 +61,20 @@ test-lab: setup ## the lab's conformance and end-to-end suite
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/cutover/ecs
 	tests/sanity/run.sh
 
+base-image: setup ## build localhost/cutover/python-base:bookworm with mmdebstrap (cached)
+	scripts/base-image.sh
+
+demo: setup ## start the lab, deploy v1 of the sample service, cut over to v2 under live traffic
+	scripts/demo.sh
+
+lab-up: setup ## start the lab on http://127.0.0.1:4566
+	$(PY) -m lab up
+
+lab-down: ## stop the lab and everything it started
+	@if [ -x $(PY) ]; then $(PY) -m lab down; fi
+
+lab-status: ## what the lab runs
+	$(PY) -m lab status
+
 clean: ## remove the venv, build copies and lab state (stop the lab first)
 	rm -rf $(VENV) .collections .build .pytest_cache .ruff_cache

@@ -29,6 +29,8 @@ UP_TIMEOUT = 60.0
 SERVE_STOP_TIMEOUT = 40.0
 PROCESS_STOP_TIMEOUT = 5.0
 KEPT_ON_DOWN = ("lab.log", "calls.jsonl")
+MARKER = ".cutover-lab"  # written by serve into LAB_DIR: this directory is the lab's own
+KNOWN_ENTRIES = ("state.json", "registry", "haproxy", MARKER)
 
 
 # talking to a running lab ----------------------------------------------------------
@@ -73,7 +75,8 @@ def cmd_up(config: LabConfig, args: argparse.Namespace) -> int:
     started = time.monotonic()
     pid = start_serve(config)
     if not wait_healthy(config, pid, timeout=args.timeout):
-        print(f"lab did not come up within {args.timeout:.0f} s; last lines of {config.log_file}:", file=sys.stderr)
+        reason = "exited" if process_start_time(pid) is None else f"did not answer within {args.timeout:.0f} s"
+        print(f"lab serve {reason}; last lines of {config.log_file}:", file=sys.stderr)
         print(tail(config.log_file, 30), file=sys.stderr)
         teardown(config)
         return 1
@@ -158,7 +161,7 @@ def teardown(config: LabConfig) -> list[str]:
             leftovers.append(f"container {name}")
     for path in state.files():
         Path(path).unlink(missing_ok=True)
-    clear_lab_dir(config.dir)
+    clear_lab_dir(config)
     return leftovers
 
 
@@ -236,17 +239,32 @@ def remove_container(runtime: str, ident: str) -> bool:
     return gone
 
 
-def clear_lab_dir(lab_dir: Path) -> None:
-    """Remove what the lab wrote under its directory; logs stay for the post-mortem."""
+def clear_lab_dir(config: LabConfig) -> None:
+    """Remove what the lab wrote under its directory; logs stay for the post-mortem.
+
+    Everything but the logs goes only from a directory serve marked as its own
+    and that is not a shared place (``/``, ``/tmp``, home, the repo or a parent of
+    it): a mistaken ``LAB_DIR`` then loses only the lab's known files.
+    """
+    lab_dir = config.dir
     if not lab_dir.is_dir():
         return
-    for entry in lab_dir.iterdir():
-        if entry.name in KEPT_ON_DOWN:
+    entries = list(lab_dir.iterdir()) if owns_whole_dir(config) else [lab_dir / name for name in KNOWN_ENTRIES]
+    for entry in entries:
+        if entry.name in KEPT_ON_DOWN or not (entry.exists() or entry.is_symlink()):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+
+
+def owns_whole_dir(config: LabConfig) -> bool:
+    lab_dir = config.dir.resolve()
+    shared = {Path("/"), Path("/tmp"), Path.home().resolve()}
+    if lab_dir in shared or lab_dir == config.root or lab_dir in config.root.parents:
+        return False
+    return (lab_dir / MARKER).exists()
 
 
 # status, calls, fault --------------------------------------------------------------

@@ -45,7 +45,7 @@ class ShareFault:
 
     def should_fire(self) -> bool:
         """Error diffusion: fire when the running quota floor(seen * share) steps up."""
-        share = Fraction(str(self.share))
+        share = Fraction(self.share).limit_denominator(1_000_000)
         before = int(self.seen * share)
         self.seen += 1
         if int(self.seen * share) > before:

@@ -39,6 +39,30 @@ log = logging.getLogger("lab")
 
 EXTENSIONS = ("lab.registry", "lab.elb", "lab.ecs", "lab.codedeploy")
 
+# Services whose moto app depends on the signing name only (no path or target based routing in moto).
+CACHEABLE_SERVICES = frozenset(
+    {
+        "ecs",
+        "elasticloadbalancing",
+        "ecr",
+        "codedeploy",
+        "monitoring",
+        "logs",
+        "iam",
+        "ec2",
+        "sts",
+        "autoscaling",
+        "application-autoscaling",
+        "events",
+        "sns",
+        "sqs",
+        "ssm",
+        "secretsmanager",
+        "cloudformation",
+        "kms",
+    }
+)
+
 Interceptor = Callable[[Request], "Response | None"]
 AfterHook = Callable[[Request, int], None]
 
@@ -99,8 +123,12 @@ class MotoStore:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        from lab import moto_patches
+
+        moto_patches.apply()
         self.account_id = DEFAULT_ACCOUNT_ID
         self.app = DomainDispatcherApplication(create_backend_app)
+        self._apps: dict[str, Any] = {}
 
     def backend(self, service: str, region: str) -> Any:
         from moto.backends import get_backend
@@ -139,7 +167,7 @@ class MotoStore:
             captured["headers"] = headers
             return lambda _data: None
 
-        chunks = self.app(environ, start_response)
+        chunks = self._application(req, environ)(environ, start_response)
         try:
             body = b"".join(chunks)
         finally:
@@ -148,6 +176,19 @@ class MotoStore:
                 close()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() not in ("content-length", "transfer-encoding")]
         return Response(body, status=captured["status"], headers=headers)
+
+    def _application(self, req: Request, environ: dict[str, Any]) -> Any:
+        """moto's Flask app for the call; cached per service where the service alone decides it.
+
+        moto's dispatcher tries hundreds of URL patterns per call; for these
+        services the signing name always leads to the same backend app.
+        """
+        if req.service not in CACHEABLE_SERVICES:
+            return self.app.get_application(environ)
+        app = self._apps.get(req.service)
+        if app is None:
+            app = self._apps[req.service] = self.app.get_application(environ)
+        return app
 
     def prewarm(self, services: Iterable[str], region: str = "us-east-1") -> None:
         """Build moto's per-service apps and backends ahead of the first call (moto builds them lazily)."""
@@ -256,15 +297,16 @@ class LabApp:
         self.calls = calls
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        # Read the whole body first, always, so interceptors, moto and the call log see the same bytes.
+        body = _read_body(environ)
         path = environ.get("PATH_INFO", "")
-        response = self.lab_api(environ, path) if path.startswith("/_lab/") else self.aws_call(environ)
+        response = self.lab_api(environ, path, body) if path.startswith("/_lab/") else self.aws_call(environ, body, started)
         return response(environ, start_response)
 
     # AWS calls ---------------------------------------------------------------
 
-    def aws_call(self, environ: dict[str, Any]) -> Response:
-        started = time.perf_counter()
-        body = _read_body(environ)
+    def aws_call(self, environ: dict[str, Any], body: bytes, started: float) -> Response:
         req = parse_request(environ, body, self.lab.moto.account_id)
         req.lab = self.lab
         req._moto = self._call_moto
@@ -309,14 +351,14 @@ class LabApp:
 
     # /_lab/ API ----------------------------------------------------------------
 
-    def lab_api(self, environ: dict[str, Any], path: str) -> Response:
+    def lab_api(self, environ: dict[str, Any], path: str, body: bytes) -> Response:
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/_lab/health":
             return json_response(self.health())
         if path == "/_lab/status":
             return json_response(self.status())
         if path == "/_lab/faults":
-            return self.faults_api(method, _read_body(environ))
+            return self.faults_api(method, body)
         return json_response({"message": f"no such lab path {path}"}, 404)
 
     def health(self) -> dict[str, Any]:
@@ -397,14 +439,16 @@ def make_http_server(app: Callable[..., Any], host: str, port: int) -> Any:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    class KeepAliveHandler(MotoRequestHandler):
-        # HTTP/1.1 keeps SDK connections open between calls: no TCP handshake per call.
-        protocol_version = "HTTP/1.1"
+    class QuietHandler(MotoRequestHandler):
+        # HTTP/1.0: the connection closes after each answer. With keep-alive,
+        # werkzeug drains the socket after a response and swallows the client's
+        # next request on it, which then hangs until botocore's 60 s read timeout.
+        protocol_version = "HTTP/1.0"
 
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass  # every call is in calls.jsonl already
 
-    return make_server(host, port, app, threaded=True, request_handler=KeepAliveHandler)
+    return make_server(host, port, app, threaded=True, request_handler=QuietHandler)
 
 
 def serve(config: LabConfig) -> int:
@@ -413,8 +457,11 @@ def serve(config: LabConfig) -> int:
 
     # Every caller lands in one account whatever its access key (moto derives accounts from 12-digit keys).
     os.environ["MOTO_ACCOUNT_ID"] = DEFAULT_ACCOUNT_ID
+    # AWS's managed policies exist on AWS (AmazonECSTaskExecutionRolePolicy, AWSCodeDeployRoleForECS, ...).
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     clock.set_time_scale(config.time_scale)
     config.dir.mkdir(parents=True, exist_ok=True)
+    (config.dir / ".cutover-lab").write_text("This directory belongs to the cutover lab; `python -m lab down` empties it (logs stay).\n")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 

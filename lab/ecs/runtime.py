@@ -7,6 +7,7 @@ functions so the exact command lines are unit-tested without an engine.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
@@ -156,8 +157,10 @@ class ContainerRuntime:
         on_removed: Callable[[str], None] | None = None,
         registry: str = LAB_REGISTRY,
         timeout: float = 120.0,
+        authfile: str | None = None,
     ) -> None:
         self.engine = engine
+        self.authfile = authfile
         self.on_created = on_created
         self.on_removed = on_removed
         self.registry = registry
@@ -189,6 +192,9 @@ class ContainerRuntime:
         args = [self.engine, "pull", "--quiet"]
         if self.engine == "podman" and image.startswith((self.registry + "/", "localhost:5000/", "127.0.0.1:")):
             args.append("--tls-verify=false")
+        if self.authfile and image.startswith(self.registry + "/"):
+            # podman reads containers-auth.json; docker reads config.json in a --config directory.
+            args = [*args, "--authfile", self.authfile] if self.engine == "podman" else [self.engine, "--config", os.path.dirname(self.authfile), *args[1:]]
         self._call([*args, image], timeout=max(self.timeout, 300))
 
     def ensure_image(self, image: str) -> None:
@@ -245,8 +251,10 @@ class ContainerRuntime:
         proc = self._call([self.engine, "ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={LAB_LABEL}=1"], check=False)
         return [line.strip() for line in proc.stdout.splitlines() if line.strip()]
 
-    def logs(self, container_id: str, tail: int = 20) -> str:
-        proc = self._call([self.engine, "logs", "--tail", str(tail), container_id], check=False)
+    def logs(self, container_id: str, tail: int | None = None) -> str:
+        """stdout and stderr of a container (all of it, or the last ``tail`` lines)."""
+        args = [self.engine, "logs", container_id] if tail is None else [self.engine, "logs", "--tail", str(tail), container_id]
+        proc = self._call(args, check=False)
         return (proc.stdout + proc.stderr).strip()
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.dict_transformations import _camel_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
@@ -89,11 +89,26 @@ def run_module(module: AnsibleAWSModule, action: Callable[[Context, dict], dict]
     module.exit_json(**result)
 
 
-def to_snake(resource: Optional[Mapping[str, Any]]) -> dict:
-    """AWS's camelCase to the snake_case our results use; tags keep their keys."""
+# Keys whose values are user data (names the user chose: tags, Docker labels,
+# log driver options, hook details), kept as they are in snake_case results.
+# ansible's camel_dict_to_snake_dict does not carry its ignore_list into nested
+# dicts, so a Docker label "com.example.Team" would come back mangled.
+USER_DATA_KEYS = frozenset(("tags", "Tags", "dockerLabels", "options", "driverOpts", "labels", "hookDetails", "properties"))
+
+
+def to_snake(resource: Optional[Mapping[str, Any]], keep: frozenset = USER_DATA_KEYS) -> dict:
+    """AWS's camelCase to the snake_case our results use; user data keeps its keys at any depth."""
     if not resource:
         return {}
-    return camel_dict_to_snake_dict(dict(resource), ignore_list=["tags", "Tags"])
+    return _snake(dict(resource), keep)
+
+
+def _snake(value: Any, keep: frozenset) -> Any:
+    if isinstance(value, Mapping):
+        return {_camel_to_snake(key): (item if key in keep else _snake(item, keep)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_snake(item, keep) for item in value]
+    return value
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from moto_counting_server import CountingMotoServer
+from moto_counting_server import Call, CountingMotoServer
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -62,3 +62,81 @@ class ModuleRunner:
 @pytest.fixture(scope="session")
 def run_module(moto_server):
     return ModuleRunner(moto_server)
+
+
+# --- the lab, for modules whose operations moto lacks (CodeDeploy) ---------------------------
+# Started like tests/lab/conftest.py does (its own free ports, temp LAB_DIR and loopback
+# prefix); its calls are counted from the lab's own log, .lab/calls.jsonl.
+
+
+class LabCallLog:
+    """``mark()``/``since()`` over the lab's calls.jsonl, like CountingApp's."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _records(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+    def mark(self) -> int:
+        return len(self._records())
+
+    def since(self, mark: int) -> list[Call]:
+        return [Call(record["service"], record["operation"]) for record in self._records()[mark:]]
+
+
+class ModuleTestLab:
+    """A lab of the module tests' own, with ``url`` and ``app`` as ModuleRunner expects."""
+
+    def __init__(self, lab_dir: Path) -> None:
+        import socket
+
+        def free_port() -> int:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                return sock.getsockname()[1]
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = lab_dir
+        self.app = LabCallLog(lab_dir / "calls.jsonl")
+        self.env = dict(
+            os.environ,
+            LAB_PORT=str(self.port),
+            LAB_REGISTRY_PORT=str(free_port()),
+            LAB_DIR=str(lab_dir),
+            LAB_LOOPBACK_PREFIX=f"127.{100 + self.port % 150}",
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        self.env.pop("AWS_PROFILE", None)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lab", *args], cwd=REPO, env=self.env, capture_output=True, text=True, timeout=180)
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture(scope="session")
+def module_lab(tmp_path_factory):
+    lab = ModuleTestLab(tmp_path_factory.mktemp("module-lab"))
+    started = lab.cli("up")
+    if started.returncode != 0:
+        log = (lab.dir / "lab.log").read_text() if (lab.dir / "lab.log").exists() else ""
+        pytest.fail(f"lab up failed: {started.stdout}{started.stderr}\n{log[-4000:]}")
+    try:
+        yield lab
+    finally:
+        stopped = lab.cli("down")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+
+
+@pytest.fixture(scope="session")
+def run_module_on_lab(module_lab):
+    return ModuleRunner(module_lab)

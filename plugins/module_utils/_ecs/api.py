@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: cutover.ecs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ECS API: one function per boto3 call, retried, errors mapped by ``aws_call``.
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._aws import aws_call
+from ansible_collections.cutover.ecs.plugins.module_utils._aws import aws_call, paginate
 
 # --- clusters ---------------------------------------------------------------
 
@@ -55,3 +54,80 @@ def tag_resource(client: Any, arn: str, tags: dict) -> None:
 @aws_call("untag the ECS resource")
 def untag_resource(client: Any, arn: str, keys: list) -> None:
     client.untag_resource(resourceArn=arn, tagKeys=list(keys))
+
+
+# --- task definitions -----------------------------------------------------------
+
+
+@aws_call("list the ACTIVE task definitions of the family")
+def list_active_task_definitions(client: Any, family: str) -> list:
+    # familyPrefix is a prefix: callers keep the ARNs of exactly their family.
+    return paginate(client, "list_task_definitions", "taskDefinitionArns", familyPrefix=family, status="ACTIVE")
+
+
+@aws_call("describe the task definition", missing=("ClientException",))
+def describe_task_definition(client: Any, reference: str) -> Optional[dict]:
+    """``{"taskDefinition": ..., "tags": [...]}``; None when there is no such revision."""
+    response = client.describe_task_definition(taskDefinition=reference, include=["TAGS"])
+    return {"taskDefinition": response["taskDefinition"], "tags": response.get("tags", [])}
+
+
+@aws_call("register the task definition")
+def register_task_definition(client: Any, **params: Any) -> dict:
+    response = client.register_task_definition(**params)
+    return {"taskDefinition": response["taskDefinition"], "tags": response.get("tags", [])}
+
+
+@aws_call("deregister the task definition")
+def deregister_task_definition(client: Any, arn: str) -> dict:
+    return client.deregister_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
+# --- services -------------------------------------------------------------------
+
+
+@aws_call("describe the ECS service", missing=("ClusterNotFoundException",))
+def describe_service(client: Any, cluster: str, name: str) -> Optional[dict]:
+    """The service with its tags; None when it or its cluster is missing, or it is INACTIVE."""
+    response = client.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    for service in response.get("services", []):
+        if service.get("status") != "INACTIVE":
+            return service
+    return None
+
+
+@aws_call("create the ECS service")
+def create_service(client: Any, **params: Any) -> dict:
+    return client.create_service(**params)["service"]
+
+
+@aws_call("update the ECS service")
+def update_service(client: Any, **params: Any) -> dict:
+    return client.update_service(**params)["service"]
+
+
+@aws_call("delete the ECS service", missing=("ServiceNotFoundException",))
+def delete_service(client: Any, cluster: str, name: str, force: bool) -> Optional[dict]:
+    return client.delete_service(cluster=cluster, service=name, force=force)["service"]
+
+
+# --- identity (to turn role names into ARNs) ------------------------------------
+
+
+@aws_call("find the account id with sts:GetCallerIdentity")
+def caller_identity(sts_client: Any) -> dict:
+    return sts_client.get_caller_identity()
+
+
+# --- request validation (no call is made) ---------------------------------------
+
+
+def request_problems(client: Any, operation: str, params: dict) -> Optional[str]:
+    """botocore's own check of a request against the service model, run before
+    any mutating call so malformed input (an unknown container key, a string
+    where a number belongs) fails early even in check mode."""
+    from botocore.validate import ParamValidator
+
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    report = ParamValidator().validate(params, shape)
+    return report.generate_report() if report.has_errors() else None

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: cutover.ecs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ECS runners: read current state, ask ``plan`` what differs, act through ``api``.
@@ -10,11 +9,15 @@ resource and make no mutating call.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._compare import merge
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api, plan
-from ansible_collections.cutover.ecs.plugins.module_utils._module import Change, Context, make_result
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs import service_plan as sp
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs import task_definition_plan as tdp
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cutover.ecs.plugins.module_utils._module import Change, Context, make_result, to_snake
 from ansible_collections.cutover.ecs.plugins.module_utils._poller import Poller
 
 
@@ -94,3 +97,263 @@ def _update_cluster(client: Any, name: str, desired: Mapping, current: Mapping, 
             api.tag_resource(client, current["clusterArn"], to_set)
         if to_remove:
             api.untag_resource(client, current["clusterArn"], to_remove)
+
+
+# --- shared ---------------------------------------------------------------------
+
+
+def _check_request(client: Any, operation: str, params: dict, what: str) -> None:
+    problem = api.request_problems(client, operation, params)
+    if problem:
+        raise InvalidInput(f"Invalid {what}: {problem}")
+
+
+def _apply_tags(client: Any, arn: str, to_set: Mapping, to_remove: list) -> None:
+    if to_set:
+        api.tag_resource(client, arn, dict(to_set))
+    if to_remove:
+        api.untag_resource(client, arn, to_remove)
+
+
+# --- task definitions -----------------------------------------------------------
+
+
+def _account(context: Context) -> tuple[str, str]:
+    """(account id, partition) of the caller, to turn role names into ARNs."""
+    identity = api.caller_identity(context.client("sts"))
+    return identity["Account"], identity["Arn"].split(":")[1]
+
+
+def _task_definition_view(definition: Mapping[str, Any], tags: Mapping[str, str]) -> dict:
+    return {**definition, "tags": dict(tags)}
+
+
+def ensure_task_definition(context: Context, options: Mapping[str, Any]) -> dict:
+    tdp.validate_options(options)
+    client = context.client("ecs")
+    family = options["family"]
+    active = [arn for arn in api.list_active_task_definitions(client, family) if tdp.family_of(arn) == family]
+    if options["state"] == "absent":
+        return _remove_task_definitions(context, client, options, active)
+
+    latest_arn = tdp.latest_revision(active, family)
+    latest = api.describe_task_definition(client, latest_arn) if latest_arn else None
+    definition = _desired_definition(context, client, options, latest)
+    desired = tdp.normalise_definition(definition)
+    current = tdp.normalise_definition(latest["taskDefinition"]) if latest else None
+    paths = tdp.plan_task_definition(desired, current)
+    current_tags = plan.tags_from_aws(latest["tags"]) if latest else {}
+    tags, to_set, to_remove = tdp.plan_revision_tags(bool(paths), options.get("tags"), current_tags, options["purge_tags"])
+    new_arn, new_revision = tdp.predicted_arn(latest_arn, family) if paths else (latest_arn, None)
+    kept = active + [new_arn] if paths and new_arn else list(active)
+    stale = tdp.revisions_to_deregister(kept, options.get("keep_revisions"))
+
+    before, after = tdp.difference(paths, desired, current)
+    if not paths and (to_set or to_remove):
+        before["tags"], after["tags"] = current_tags, tags
+    if stale:
+        before["active_revisions"] = sorted(kept, key=tdp.revision_number)
+        after["active_revisions"] = [arn for arn in before["active_revisions"] if arn not in stale]
+    changed = bool(paths or to_set or to_remove or stale)
+    change = Change("create" if paths else ("update" if changed else "none"), before=before, after=after, fields=paths)
+
+    if context.check_mode or not changed:
+        predicted = dict(definition, taskDefinitionArn=new_arn, revision=new_revision, status="ACTIVE") if paths else latest["taskDefinition"]
+        return make_result(
+            "task_definition", change, _task_definition_view(predicted, tags), context.diff_mode, revision_created=bool(paths), deregistered=stale
+        )
+
+    if paths:
+        registered = _register(client, definition, tags)
+        stale = tdp.revisions_to_deregister(active + [registered["taskDefinitionArn"]], options.get("keep_revisions"))
+    else:
+        registered = latest["taskDefinition"]
+        _apply_tags(client, registered["taskDefinitionArn"], to_set, to_remove)
+    for arn in stale:
+        api.deregister_task_definition(client, arn)
+    return make_result("task_definition", change, _task_definition_view(registered, tags), context.diff_mode, revision_created=bool(paths), deregistered=stale)
+
+
+def _desired_definition(context: Context, client: Any, options: Mapping[str, Any], latest: Optional[dict]) -> dict:
+    """The definition to register, checked by us and by botocore's model before anything changes."""
+    account, partition = _account(context) if tdp.roles_needing_account(options) else (None, "aws")
+    definition = tdp.desired_definition(options, latest and latest["taskDefinition"], account, partition)
+    tdp.validate_definition(definition)
+    _check_request(client, "RegisterTaskDefinition", definition, "task definition")
+    return definition
+
+
+def _register(client: Any, definition: Mapping[str, Any], tags: Mapping[str, str]) -> dict:
+    params = dict(definition)
+    if tags:
+        params["tags"] = [{"key": key, "value": value} for key, value in tags.items()]
+    return api.register_task_definition(client, **params)["taskDefinition"]
+
+
+def _remove_task_definitions(context: Context, client: Any, options: Mapping[str, Any], active: list) -> dict:
+    revision = options.get("revision")
+    targets = sorted((arn for arn in active if revision is None or tdp.revision_number(arn) == revision), key=tdp.revision_number)
+    change = Change(
+        "delete" if targets else "none", before={"active_revisions": targets} if targets else None, after={"active_revisions": []} if targets else None
+    )
+    if targets and not context.check_mode:
+        for arn in targets:
+            api.deregister_task_definition(client, arn)
+    return make_result("task_definition", change, None, context.diff_mode, revision_created=False, deregistered=targets)
+
+
+# --- services -------------------------------------------------------------------
+
+
+def _service_view(service: Optional[Mapping[str, Any]], events: int = 0) -> Optional[dict]:
+    """The service as returned: tags as a dict, at most ``events`` recent events."""
+    if not service:
+        return None
+    view = {key: value for key, value in service.items() if key != "events"}
+    view["tags"] = plan.tags_from_aws(service.get("tags"))
+    if events:
+        view["events"] = list(service.get("events") or [])[:events]
+    return view
+
+
+def _resolve_task_definition(client: Any, reference: Optional[str], context: Optional[Context] = None) -> Optional[dict]:
+    """The task definition a family, family:revision or ARN names (the latest ACTIVE for a family).
+
+    In check mode a missing one may be one that an earlier task would have
+    registered: warn, and compare with the reference as given.
+    """
+    if not reference:
+        return None
+    found = api.describe_task_definition(client, reference)
+    if found is None or found["taskDefinition"].get("status") == "INACTIVE":
+        if context is not None and context.check_mode:
+            context.warn(f"Task definition {reference!r} does not exist yet; check mode compares with the name as given.")
+            return {"taskDefinitionArn": reference}
+        raise InvalidInput(
+            f"Task definition {reference!r} was not found or is INACTIVE: register it first (cutover.ecs.task_definition), "
+            "or give an existing family, family:revision or ARN."
+        )
+    return found["taskDefinition"]
+
+
+def _service_problems(client: Any, options: Mapping, desired: dict, current: Optional[dict], task_definition: Optional[dict]) -> None:
+    controller = sp.controller_of(desired, current)
+    problems = sp.controller_problems(desired, controller, options.get("target_group_pair"))
+    if desired.get("loadBalancers"):
+        if task_definition is None and current and current.get("taskDefinition"):
+            # The load balancers must fit the task definition the service keeps.
+            task_definition = _resolve_task_definition(client, current["taskDefinition"])
+        problems += sp.load_balancer_problems(desired["loadBalancers"], task_definition)
+    if current is None:
+        problems += sp.creation_problems(desired, controller, task_definition)
+    sp.raise_problems(problems)
+
+
+def ensure_service(context: Context, options: Mapping[str, Any]) -> dict:
+    client = context.client("ecs")
+    cluster, name = options["cluster"], options["name"]
+    live = api.describe_service(client, cluster, name)
+    if options["state"] == "absent":
+        return _remove_service(context, client, options, live)
+
+    task_definition = _resolve_task_definition(client, options.get("task_definition"), context)
+    desired = sp.desired_service(options, task_definition and task_definition["taskDefinitionArn"])
+    current = sp.current_service(live)
+    _service_problems(client, options, desired, current, task_definition)
+    if current is None:
+        return _create_service(context, client, options, desired)
+    return _update_service(context, client, options, desired, current, live)
+
+
+def _create_service(context: Context, client: Any, options: Mapping[str, Any], desired: dict) -> dict:
+    cluster = options["cluster"]
+    if api.describe_cluster(client, cluster) is None:
+        if not context.check_mode:
+            raise InvalidInput(f"Cluster {cluster!r} was not found: create it first (cutover.ecs.cluster) or fix cluster.")
+        context.warn(f"Cluster {cluster!r} does not exist yet; check mode predicts the service as if it did.")
+    params = sp.create_request(desired, cluster)
+    _check_request(client, "CreateService", params, "service")
+    after = sp.predicted_service(None, desired, [], desired.get("tags") or {})
+    change = Change("create", before=None, after=after, fields=sorted(desired))
+    extra = dict(deployment_required=False, deployment_required_fields=[])
+    if context.check_mode:
+        return make_result("service", change, after, context.diff_mode, **extra)
+    api.create_service(client, **params)
+    service = _settle(client, options, desired.get("taskDefinition"), sp.controller_of(desired, None))
+    return make_result("service", change, service, context.diff_mode, **extra)
+
+
+def _update_service(context: Context, client: Any, options: Mapping, desired: dict, current: dict, live: dict) -> dict:
+    decided = sp.plan_service(desired, current, options["purge_tags"], options.get("target_group_pair"))
+    if decided.immutable:
+        raise InvalidInput(sp.immutable_message(decided.immutable, desired, current))
+    controller = current["deploymentController"]["type"]
+    tags = _predict_tags(desired.get("tags"), current["tags"], options["purge_tags"])
+    shown = decided.update + decided.deployment
+    before = {key: current.get(key) for key in shown}
+    after = {key: desired.get(key) for key in shown}
+    if decided.tags[0] or decided.tags[1]:
+        before["tags"], after["tags"] = current["tags"], tags
+    change = Change("update" if decided.changed else "none", before=before, after=after, fields=decided.update)
+    extra = dict(deployment_required=bool(decided.deployment), deployment_required_fields=decided.deployment)
+    if decided.deployment:
+        context.warn(
+            f"{', '.join(decided.deployment)} of {controller} service {current['serviceName']} differ from the options; "
+            "they change only through a deployment (cutover.ecs.deploy), so they were left alone."
+        )
+
+    predicted = sp.predicted_service(_service_view(live), desired, decided.update, tags)
+    if context.check_mode or not decided.changed:
+        return make_result("service", change, predicted, context.diff_mode, **extra)
+
+    if decided.update:
+        params = sp.update_request(desired, decided.update, options["cluster"], controller)
+        _check_request(client, "UpdateService", params, "service")
+        api.update_service(client, **params)
+    _apply_tags(client, current["serviceArn"], *decided.tags)
+    rolling = controller == "ECS" and "taskDefinition" in decided.update
+    service = _settle(client, options, desired["taskDefinition"] if rolling else None, controller) if decided.update else _read_service(client, options)
+    return make_result("service", change, service, context.diff_mode, **extra)
+
+
+def _read_service(client: Any, options: Mapping[str, Any]) -> Optional[dict]:
+    return _service_view(api.describe_service(client, options["cluster"], options["name"]), events=5)
+
+
+def _settle(client: Any, options: Mapping[str, Any], task_definition: Optional[str], controller: str) -> Optional[dict]:
+    """Wait (when asked) until the service's deployment has finished; FAILED is an error."""
+    if not options["wait"]:
+        return _read_service(client, options)
+    return Poller(options["wait_timeout"], interval=5).wait(
+        lambda: _read_service(client, options),
+        lambda service: sp.service_settled(service, task_definition),
+        f"ECS service {options['name']} to finish its deployment",
+        failed=(lambda service: sp.deployment_failure(service, task_definition)) if controller == "ECS" else None,
+    )
+
+
+def _remove_service(context: Context, client: Any, options: Mapping[str, Any], live: Optional[dict]) -> dict:
+    extra = dict(deployment_required=False, deployment_required_fields=[])
+    if live is None:
+        return make_result("service", Change("none"), None, context.diff_mode, **extra)
+    change = Change("delete", before=_service_view(live), after=None)
+    if context.check_mode:
+        return make_result("service", change, None, context.diff_mode, **extra)
+    cluster, name = options["cluster"], options["name"]
+    if not options["force_delete"] and live.get("desiredCount") and live.get("schedulingStrategy") != "DAEMON":
+        # DeleteService refuses a service that still asks for tasks unless forced.
+        api.update_service(client, cluster=cluster, service=name, desiredCount=0)
+    api.delete_service(client, cluster, name, force=options["force_delete"])
+    if options["wait"]:
+        Poller(options["wait_timeout"], interval=5).wait(
+            lambda: api.describe_service(client, cluster, name),
+            sp.service_gone,
+            f"ECS service {name} to drain and become INACTIVE",
+        )
+    return make_result("service", change, None, context.diff_mode, **extra)
+
+
+def describe_service_info(context: Context, options: Mapping[str, Any]) -> dict:
+    """The service_info module: reads only."""
+    service = api.describe_service(context.client("ecs"), options["cluster"], options["name"])
+    return dict(changed=False, exists=service is not None, service=to_snake(service))

@@ -1,12 +1,18 @@
-# -*- coding: utf-8 -*-
 # Copyright: cutover.ecs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ECS plans: pure functions that normalise desired and current state and
-return what must change. No I/O here; every function is unit-tested."""
+return what must change. No I/O here; every function is unit-tested.
+
+The ECS plan is split in three modules of this package:
+  plan.py                  tags, clusters, and the snake_case form of results
+  task_definition_plan.py  task definitions (whole-definition comparison)
+  service_plan.py          services (managed fields, controller rules, waits)
+"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._compare import diff_fields
 

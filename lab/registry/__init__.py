@@ -1,0 +1,12 @@
+"""ECR on a real registry: Debian's docker-registry on loopback, behind the ECR API.
+
+- ``process.Registry`` runs docker-registry as a child of the serve process with
+  htpasswd auth: user ``AWS`` and a password generated per lab, so the
+  base64 ``AWS:<password>`` token from GetAuthorizationToken works with
+  ``podman login`` / ``docker login`` and a wrong one is refused.
+- ``intercept`` answers the ECR operations whose truth is the registry
+  (repository URIs, GetAuthorizationToken, DescribeImages, ListImages,
+  BatchGetImage, BatchDeleteImage, PutImage).
+"""
+
+from __future__ import annotations

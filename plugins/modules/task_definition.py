@@ -1,0 +1,312 @@
+#!/usr/bin/python
+# Copyright: cutover.ecs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: task_definition
+short_description: Register Amazon ECS task definition revisions only when something changed
+version_added: 0.1.0
+description:
+  - Makes sure the latest ACTIVE revision of a task definition family matches the options, and registers a new revision
+    only when it does not.
+  - The comparison covers every field of the definition, not a few. Containers are compared field by field (image,
+    environment and secrets regardless of order, port mappings, health check, log configuration, command, entry point,
+    essential, memory, cpu, stop timeout, dependencies, mount points, ulimits and the rest), and so are the task cpu and
+    memory, network mode, task and execution roles, requires compatibilities, volumes, placement constraints and
+    runtime platform.
+  - Both sides are normalised first, so a re-run never registers a revision for nothing. AWS's defaults are filled in
+    (C(essential=true), C(protocol=tcp), C(hostPort) equal to C(containerPort) under C(awsvpc), the health check's
+    interval, timeout and retries, empty lists), C(0.25 vCPU) equals C(256) and C(0.5GB) equals C(512).
+  - Tags are not part of a revision. A change of tags alone is applied to the latest revision and registers nothing.
+  - Supports check mode (the predicted revision is returned) and diff mode (only the differing fields are shown).
+options:
+  family:
+    description: Name of the task definition family.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) registers a revision when the latest ACTIVE one differs from the options.
+      - V(absent) deregisters every ACTIVE revision of the family, or only O(revision).
+    type: str
+    choices: [present, absent]
+    default: present
+  revision:
+    description: With O(state=absent), the one revision to deregister.
+    type: int
+  containers:
+    description:
+      - The container definitions, as in the C(containerDefinitions) of the ECS API.
+      - Keys are AWS's camelCase names exactly as the AWS console and CLI show them (C(portMappings), C(logConfiguration),
+        C(healthCheck), C(memoryReservation) ...), so a definition can be pasted from AWS. Unknown keys and wrong types
+        are rejected before anything is registered.
+      - When left out, the latest ACTIVE revision is the starting point and the other options given override it; this
+        is how O(container_image) alone rolls out a new image.
+    type: list
+    elements: dict
+  container_image:
+    description:
+      - Replace the image of one container, in O(containers) or, when O(containers) is left out, in the latest ACTIVE
+        revision.
+      - Fails when the container is not in the definition.
+    type: dict
+    suboptions:
+      container:
+        description: Name of the container.
+        type: str
+        required: true
+      image:
+        description: The new image URI.
+        type: str
+        required: true
+  cpu:
+    description:
+      - Task-level cpu, in CPU units (V(256)) or vCPUs (V(0.25 vCPU)).
+      - With O(containers), left out means no task-level cpu; otherwise the latest revision's is kept.
+    type: str
+  memory:
+    description:
+      - Task-level memory, in MiB (V(512)) or GB (V(0.5GB)).
+      - With O(containers), left out means no task-level memory; otherwise the latest revision's is kept.
+    type: str
+  network_mode:
+    description:
+      - The Docker network mode of the containers.
+      - Defaults to V(awsvpc) when O(containers) is given; otherwise the latest revision's is kept.
+    type: str
+    choices: [awsvpc, bridge, host, none]
+  task_role:
+    description:
+      - The IAM role the containers assume, as a name or an ARN.
+      - A name is turned into an ARN in the caller's account (found with sts:GetCallerIdentity); give the ARN for a
+        role in another account.
+    type: str
+  execution_role:
+    description:
+      - The IAM role the ECS agent uses to pull images and write logs, as a name or an ARN (see O(task_role)).
+    type: str
+  requires_compatibilities:
+    description: Launch types the definition is validated against, compared as a set.
+    type: list
+    elements: str
+    choices: [EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES]
+  volumes:
+    description:
+      - Volumes, as in the C(volumes) of the ECS API (camelCase keys, for example C(efsVolumeConfiguration)).
+      - Compared as a set, by content.
+    type: list
+    elements: dict
+  placement_constraints:
+    description: Task placement constraints (C(type) and C(expression)).
+    type: list
+    elements: dict
+  runtime_platform:
+    description: The operating system and CPU architecture the task needs.
+    type: dict
+    suboptions:
+      cpu_architecture:
+        description: CPU architecture.
+        type: str
+        choices: [X86_64, ARM64]
+      operating_system_family:
+        description: Operating system family, for example V(LINUX).
+        type: str
+  ephemeral_storage:
+    description: Ephemeral storage of a Fargate task, in GiB (21 to 200).
+    type: int
+  pid_mode:
+    description: Process namespace of the containers.
+    type: str
+    choices: [host, task]
+  ipc_mode:
+    description: IPC resource namespace of the containers.
+    type: str
+    choices: [host, task, none]
+  tags:
+    description:
+      - Tags of the revision. When left out, a new revision takes the tags of the latest one.
+    type: dict
+    aliases: [resource_tags]
+  purge_tags:
+    description: Remove tags that are not in O(tags).
+    type: bool
+    default: true
+  keep_revisions:
+    description:
+      - Keep only the newest N ACTIVE revisions of the family (counting a new one) and deregister the older ones.
+      - The deregistered ARNs are returned in RV(deregistered). Left out, nothing is deregistered.
+    type: int
+notes:
+  - Values in C(environment) are visible to anyone who may describe the task definition; use C(secrets) with
+    Secrets Manager or SSM Parameter Store ARNs for passwords. The module returns what AWS stores and adds nothing.
+author:
+  - cutover.ecs developers (@cutover-ecs)
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Register the web task definition (a new revision only when something changed)
+  cutover.ecs.task_definition:
+    family: shop-web
+    cpu: 0.25 vCPU
+    memory: 0.5GB
+    network_mode: awsvpc
+    requires_compatibilities: [FARGATE]
+    execution_role: ecsTaskExecutionRole
+    containers:
+      - name: web
+        image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-web:3f2a91c
+        essential: true
+        portMappings:
+          - containerPort: 8080
+        environment:
+          - name: LOG_LEVEL
+            value: info
+        secrets:
+          - name: DB_PASSWORD
+            valueFrom: arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/db
+        healthCheck:
+          command: [CMD-SHELL, "curl -fs http://localhost:8080/healthcheck || exit 1"]
+        logConfiguration:
+          logDriver: awslogs
+          options:
+            awslogs-group: /ecs/shop-web
+            awslogs-region: us-east-1
+            awslogs-stream-prefix: web
+    tags:
+      team: payments
+    keep_revisions: 5
+  register: web_task
+
+- name: Roll out a new image on top of the latest revision
+  cutover.ecs.task_definition:
+    family: shop-web
+    container_image:
+      container: web
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-web:9b1c0de
+
+- name: Deregister every ACTIVE revision of the family
+  cutover.ecs.task_definition:
+    family: shop-web
+    state: absent
+"""
+
+RETURN = r"""
+task_definition:
+  description:
+    - The latest ACTIVE revision after the run (the prediction in check mode), in snake_case; empty with O(state=absent).
+    - Docker labels, log driver options and tag keys are returned as written.
+  returned: always
+  type: dict
+  contains:
+    task_definition_arn:
+      description: ARN of the revision. Unknown in check mode for a family that has no revision yet.
+      type: str
+      sample: arn:aws:ecs:us-east-1:123456789012:task-definition/shop-web:7
+    family:
+      description: The family.
+      type: str
+      sample: shop-web
+    revision:
+      description: Revision number.
+      type: int
+      sample: 7
+    status:
+      description: Status of the revision.
+      type: str
+      sample: ACTIVE
+    container_definitions:
+      description: The container definitions.
+      type: list
+      elements: dict
+    cpu:
+      description: Task-level cpu.
+      type: str
+      sample: "256"
+    memory:
+      description: Task-level memory.
+      type: str
+      sample: "512"
+    network_mode:
+      description: Network mode.
+      type: str
+      sample: awsvpc
+    task_role_arn:
+      description: The task role.
+      type: str
+    execution_role_arn:
+      description: The execution role.
+      type: str
+    requires_compatibilities:
+      description: Launch types the definition was validated against.
+      type: list
+      elements: str
+    volumes:
+      description: The volumes.
+      type: list
+      elements: dict
+    tags:
+      description: Tags of the revision.
+      type: dict
+revision_created:
+  description: Whether a new revision was registered (would be, in check mode).
+  returned: always
+  type: bool
+deregistered:
+  description: ARNs of the revisions deregistered (or to be, in check mode) by O(keep_revisions) or O(state=absent).
+  returned: always
+  type: list
+  elements: str
+  sample: [arn:aws:ecs:us-east-1:123456789012:task-definition/shop-web:1]
+"""
+
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs.ensure import ensure_task_definition  # noqa: E402
+from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402
+
+ARGUMENT_SPEC = dict(
+    family=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    revision=dict(type="int"),
+    containers=dict(type="list", elements="dict"),
+    container_image=dict(
+        type="dict",
+        options=dict(
+            container=dict(type="str", required=True),
+            image=dict(type="str", required=True),
+        ),
+    ),
+    cpu=dict(type="str"),
+    memory=dict(type="str"),
+    network_mode=dict(type="str", choices=["awsvpc", "bridge", "host", "none"]),
+    task_role=dict(type="str"),
+    execution_role=dict(type="str"),
+    requires_compatibilities=dict(type="list", elements="str", choices=["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]),
+    volumes=dict(type="list", elements="dict"),
+    placement_constraints=dict(type="list", elements="dict"),
+    runtime_platform=dict(
+        type="dict",
+        options=dict(
+            cpu_architecture=dict(type="str", choices=["X86_64", "ARM64"]),
+            operating_system_family=dict(type="str"),
+        ),
+    ),
+    ephemeral_storage=dict(type="int"),
+    pid_mode=dict(type="str", choices=["host", "task"]),
+    ipc_mode=dict(type="str", choices=["host", "task", "none"]),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+    keep_revisions=dict(type="int"),
+)
+
+
+def main() -> None:
+    run_module(build_module(ARGUMENT_SPEC, mutually_exclusive=[("revision", "containers")]), ensure_task_definition)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The cutover.ecs.image role through ansible-playbook: tests first, then build and push, then
+imagedefinitions.json; a failing service test stops it before the build.
+
+ECR is moto (the session's counting server); images go to a docker-registry of the
+tests' own (the helpers live in tests/integration/modules/test_image.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
+
+# The fixtures are used by name, so test parameters "redefine" them.
+# ruff: noqa: F811
+from test_image import base_image, cleanup_images, git, registry, service_checkout, unique  # noqa: E402,F401
+
+REPO = Path(__file__).resolve().parents[3]
+ROLE = REPO / "roles" / "image"
+BIN = Path(sys.executable).parent
+TEST_TASK = "Test | Run the service's tests"
+BUILD_TASK = "Build | Build, tag and push the image"
+
+
+def test_argument_specs_document_every_default():
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    options = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    required = {name for name, spec in options.items() if spec.get("required")}
+    assert set(defaults) == set(options) - required, "defaults/main.yml and meta/argument_specs.yml list different variables"
+    for name, value in defaults.items():
+        assert options[name].get("default") == value, f"{name}: argument_specs default {options[name].get('default')!r} != defaults {value!r}"
+        assert name.startswith("image_"), name
+    assert required == {"image_repository", "image_context"}
+    assert not set(defaults) & required  # a required variable has no default
+
+
+def run_playbook(run_module, tmp_path: Path, role_vars: dict, check: bool = False) -> tuple[int, dict]:
+    play = [
+        {
+            "name": "image role",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "roles": [{"role": "cutover.ecs.image", "vars": role_vars}],
+            "post_tasks": [
+                {
+                    "name": "Record the facts the role set",
+                    "ansible.builtin.copy": {
+                        "content": "{{ {'image_uri': image_uri, 'image_digest': image_digest, 'tag': image_result.tag, 'built': image_result.built} | to_json }}",
+                        "dest": str(tmp_path / "facts.json"),
+                        "mode": "0644",
+                    },
+                }
+            ],
+        }
+    ]
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+    command = [str(BIN / "ansible-playbook"), str(playbook)]
+    if check:
+        command.append("--check")
+    proc = subprocess.run(command, cwd=REPO, env=run_module.env, capture_output=True, text=True, timeout=900)
+    try:
+        return proc.returncode, json.loads(proc.stdout)
+    except ValueError as exc:
+        raise AssertionError(f"no JSON from ansible-playbook: {exc}\n{proc.stdout}\n{proc.stderr}") from exc
+
+
+def task_results(output: dict) -> dict[str, dict]:
+    """Results by task name, without the ``cutover.ecs.image : `` prefix of role tasks."""
+    return {task["task"]["name"].split(" : ", 1)[-1]: task["hosts"]["localhost"] for play in output["plays"] for task in play["tasks"]}
+
+
+def test_role_tests_builds_pushes_and_writes_definitions(run_module, registry, base_image, tmp_path, cleanup_images):
+    checkout = service_checkout(tmp_path / "checkout")
+    commit = git(checkout.parent, "rev-parse", "HEAD")
+    repository = unique("it-role/web")
+    definitions = tmp_path / "out" / "imagedefinitions.json"
+    role_vars = dict(
+        image_repository=repository,
+        image_context=str(checkout),
+        image_registry=registry.host,
+        image_build_args={"BASE_IMAGE": base_image},
+        image_version="4",
+        image_definitions_path=str(definitions),
+    )
+    image = f"{registry.host}/{repository}:{commit[:12]}"
+    cleanup_images.append(image)
+
+    # Check mode: the tests run (they only read), nothing is pushed or written.
+    rc, output = run_playbook(run_module, tmp_path, role_vars, check=True)
+    assert rc == 0, json.dumps(output)[-3000:]
+    assert task_results(output)[BUILD_TASK]["changed"] is True
+    assert registry.digest(repository, commit[:12]) is None
+    assert not definitions.exists()
+
+    rc, output = run_playbook(run_module, tmp_path, role_vars)
+    assert rc == 0, json.dumps(output)[-3000:]
+    results = task_results(output)
+    assert results[TEST_TASK]["rc"] == 0
+    assert " passed" in results[TEST_TASK]["stdout"]
+    assert results[BUILD_TASK]["pushed"] is True
+    digest = registry.digest(repository, commit[:12])
+    assert digest is not None
+    # imagedefinitions.json as CodePipeline reads it; the container name defaults to the repository's last part.
+    assert json.loads(definitions.read_text()) == [{"name": repository.rsplit("/", 1)[1], "imageUri": image}]
+    assert json.loads((tmp_path / "facts.json").read_text()) == {"image_uri": image, "image_digest": digest, "tag": commit[:12], "built": True}
+
+    # A second run changes nothing: no build, same file.
+    rc, output = run_playbook(run_module, tmp_path, role_vars)
+    assert rc == 0, json.dumps(output)[-3000:]
+    changed = [name for name, result in task_results(output).items() if result.get("changed")]
+    assert changed == ["Record the facts the role set"]  # the test's own record (built flips to false); no role task
+    assert task_results(output)[BUILD_TASK]["built"] is False
+    assert json.loads((tmp_path / "facts.json").read_text())["built"] is False
+
+
+def test_failing_service_test_stops_before_the_build(run_module, registry, base_image, tmp_path):
+    checkout = service_checkout(tmp_path / "checkout")
+    (checkout / "tests" / "test_broken.py").write_text("def test_broken():\n    assert False, 'deliberately broken'\n")
+    git(checkout.parent, "add", "-A")
+    git(checkout.parent, "commit", "-q", "-m", "a broken test")
+    repository = unique("it-role/broken")
+    definitions = tmp_path / "imagedefinitions.json"
+    role_vars = dict(
+        image_repository=repository,
+        image_context=str(checkout),
+        image_registry=registry.host,
+        image_build_args={"BASE_IMAGE": base_image},
+        image_definitions_path=str(definitions),
+    )
+    rc, output = run_playbook(run_module, tmp_path, role_vars)
+    assert rc != 0
+    results = task_results(output)
+    assert results[TEST_TASK]["failed"] is True
+    assert "deliberately broken" in results[TEST_TASK]["stdout"]
+    assert BUILD_TASK not in results
+    assert not definitions.exists()
+    # Nothing reached the registry under this repository.
+    tags = requests.get(f"http://{registry.host}/v2/{repository}/tags/list", auth=registry.auth, timeout=10)
+    assert tags.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role_vars", "message"),
+    [
+        ({"image_repository": "shop"}, "image_context"),  # required by the argument spec
+        ({"image_repository": "shop", "image_context": "/nonexistent/cutover"}, "image_context must be a directory"),
+        ({"image_repository": "shop", "image_context": "/tmp", "image_dirty": "ignore"}, "image_dirty"),
+    ],
+)
+def test_bad_variables_fail_in_preflight(run_module, tmp_path, role_vars, message):
+    rc, output = run_playbook(run_module, tmp_path, role_vars)
+    assert rc != 0
+    text = json.dumps(output)
+    assert message in text
+    assert BUILD_TASK not in task_results(output)
