@@ -33,7 +33,8 @@ from lab_core import RESULTS, merge_results  # noqa: E402 - a sibling script, no
 
 from lab.elb.haproxy import HAProxyDataPlane  # noqa: E402
 from lab.elb.model import DEFAULT_PRIORITY, Action, Condition, ElbWorld, HealthCheck, Listener, LoadBalancer, Rule, Target, TargetGroup, WeightedGroup  # noqa: E402
-from lab.elb.testkit import LoadGenerator, LoadResult, TargetServer, free_port  # noqa: E402
+from lab.elb.testkit import TargetServer, free_port  # noqa: E402
+from lab.loadgen import LoadGenerator, LoadReport  # noqa: E402
 
 ADDRESS_PREFIX = "127.43"  # outside the lab's pools and the tests' 127.42
 HEALTH = HealthCheck(path="/health", interval=0.2, timeout=0.15, healthy_threshold=2, unhealthy_threshold=2)
@@ -101,8 +102,8 @@ def run(rounds: int, rate: float) -> dict[str, object]:
         rules = 0
         settle(plane, build_world(address, port, blue, green, 0, rules), [blue, green])
         loads = [
-            LoadGenerator(address, port, rate=rate / 2, threads=5).start(),
-            LoadGenerator(address, port, rate=rate / 2, threads=5, keepalive=False).start(),
+            LoadGenerator(f"http://{address}:{port}/", rate=rate / 2, workers=5, keepalive=True).start(),
+            LoadGenerator(f"http://{address}:{port}/", rate=rate / 2, workers=5, keepalive=False).start(),
         ]
         started = time.monotonic()
         try:
@@ -130,16 +131,16 @@ def run(rounds: int, rate: float) -> dict[str, object]:
                 counts["reloads"] += 1
                 time.sleep(0.3)
         finally:
-            results: list[LoadResult] = [load.stop() for load in loads]
+            results: list[LoadReport] = [load.stop() for load in loads]
         elapsed = time.monotonic() - started
     finally:
         plane.stop()
         for server in servers:
             server.stop()
         shutil.rmtree(directory, ignore_errors=True)
-    sent = sum(r.sent for r in results)
+    sent = sum(r.total for r in results)
     failed = sum(r.failed for r in results)
-    errors = [e for r in results for e in r.errors][:5]
+    errors = [e for r in results for e in r.failures()][:5]
     return {
         "elb_requests_during_changes": sent,
         "elb_failed_requests_during_changes": failed,

@@ -2,8 +2,10 @@
 
 Used by the lab's end-to-end tests, the benchmarks and ``make demo`` to prove
 that a cutover drops no request and to measure traffic shares per version.
-Every request opens its own connection (as independent clients do), so the
-load balancer's weights apply per request. Loops are bounded: ``max_seconds``
+By default every request opens its own connection (as independent clients
+do), so the load balancer's weights apply per request; ``keepalive=True`` makes
+each worker reuse one connection, which is what exposes a reload that drops
+kept-alive clients. Loops are bounded: ``max_seconds``
 stops the generator even if nobody calls :meth:`stop`.
 
     with LoadGenerator("http://127.0.1.1:80/version", rate=100) as load:
@@ -103,16 +105,32 @@ def _version_of(body: bytes) -> str | None:
 
 
 class LoadGenerator:
-    def __init__(self, url: str, rate: float = 100.0, timeout: float = 5.0, workers: int = 16, max_seconds: float = 900.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        rate: float = 100.0,
+        timeout: float = 5.0,
+        workers: int = 16,
+        max_seconds: float = 900.0,
+        keepalive: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         parts = urlsplit(url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.headers = {}
+        self.keepalive = keepalive
+        self.headers = dict(headers or {})
+        if not keepalive:
+            self.headers["Connection"] = "close"
+        self._local = threading.local()
         self.rate = rate
         self.timeout = timeout
         self.max_seconds = max_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loadgen")
+        # At most `workers` requests in flight: against slow targets the rate drops
+        # instead of a backlog growing that stop() would have to drain.
+        self._slots = threading.BoundedSemaphore(workers)
         self._samples: list[Sample] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -151,21 +169,42 @@ class LoadGenerator:
             if now < due:
                 self._stop.wait(due - now)
                 continue
-            self._pool.submit(self._one)
+            if now - due > 1.0:  # fell behind (slow targets): skip the missed sends, no burst
+                sent = int((now - start) / interval)
+            if not self._slots.acquire(timeout=0.1):
+                continue
+            self._pool.submit(self._one_in_slot)
             sent += 1
+
+    def _one_in_slot(self) -> None:
+        try:
+            self._one()
+        finally:
+            self._slots.release()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None) if self.keepalive else None
+        if connection is None:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._local.connection = connection
+        return connection
 
     def _one(self) -> None:
         started = time.monotonic()
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        connection = self._connection()
+        keep = self.keepalive
         try:
-            connection.request("GET", self.path, headers={"Connection": "close", **self.headers})
+            connection.request("GET", self.path, headers=self.headers)
             response = connection.getresponse()
             body = response.read()
+            keep = keep and not response.will_close
             sample = Sample(started, response.status, _version_of(body), time.monotonic() - started)
         except (OSError, http.client.HTTPException) as exc:
+            keep = False
             sample = Sample(started, 0, None, time.monotonic() - started, f"{type(exc).__name__}: {exc}")
-        finally:
+        if not keep:
             connection.close()
+            self._local.connection = None
         with self._lock:
             self._samples.append(sample)
 

@@ -8,12 +8,9 @@ connections, counting every failure (connection error or status >= 500).
 
 from __future__ import annotations
 
-import collections
-import http.client
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -99,103 +96,3 @@ class TargetServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@dataclass
-class LoadResult:
-    sent: int = 0
-    failed: int = 0
-    by_body: collections.Counter[str] = field(default_factory=collections.Counter)
-    errors: list[str] = field(default_factory=list)
-
-    def share(self, body: str) -> float:
-        return self.by_body[body] / self.sent if self.sent else 0.0
-
-
-class LoadGenerator:
-    """About ``rate`` requests a second to ``http://host:port/path`` until ``stop()`` (or ``limit`` requests).
-
-    ``keepalive=False`` opens a connection per request (what exposes refused connections during a reload).
-    """
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        path: str = "/",
-        rate: float = 100.0,
-        threads: int = 4,
-        limit: int = 100_000,
-        headers: dict[str, str] | None = None,
-        keepalive: bool = True,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.path = path
-        self.interval = threads / rate
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
-        self.limit = limit
-        self.headers = dict(headers or {})
-        self.keepalive = keepalive
-        if not keepalive:
-            self.headers["Connection"] = "close"
-        self.result = LoadResult()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-
-    def start(self) -> LoadGenerator:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def stop(self) -> LoadResult:
-        self._stop.set()
-        for thread in self.threads:
-            thread.join(30)
-        return self.result
-
-    def __enter__(self) -> LoadGenerator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _count(self, body: str | None, error: str | None) -> bool:
-        with self._lock:
-            self.result.sent += 1
-            if error is not None:
-                self.result.failed += 1
-                if len(self.result.errors) < 20:
-                    self.result.errors.append(error)
-            else:
-                self.result.by_body[body or ""] += 1
-            return self.result.sent < self.limit
-
-    def _run(self) -> None:
-        connection: http.client.HTTPConnection | None = None
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            next_at += self.interval
-            if connection is None:
-                connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
-            body, error = None, None
-            try:
-                connection.request("GET", self.path, headers=self.headers)
-                response = connection.getresponse()
-                data = response.read().decode(errors="replace").strip()
-                if response.status >= 500:
-                    error = f"HTTP {response.status}: {data[:80]}"
-                else:
-                    body = data
-                if response.will_close or not self.keepalive:
-                    connection.close()
-                    connection = None
-            except (OSError, http.client.HTTPException) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                connection.close()
-                connection = None
-            if not self._count(body, error):
-                break
-            self._stop.wait(max(0.0, next_at - time.monotonic()))
-        if connection is not None:
-            connection.close()

@@ -30,6 +30,12 @@ WAIT_ARGS = dict(
     wait_timeout=dict(type="int", default=600),
 )
 
+# Documented by the amazon.aws.tags doc fragment.
+TAG_ARGS = dict(
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+
 # AWS-style mutating operation prefixes; everything else is a read.
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 

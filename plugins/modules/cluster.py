@@ -54,18 +54,10 @@ options:
         description: Minimum number of tasks placed with this provider.
         type: int
         default: 0
-  tags:
-    description:
-      - Tags of the cluster. Left as they are when not given.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: true
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - amazon.aws.tags
   - cutover.ecs.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -127,7 +119,7 @@ cluster:
 """
 
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs.ensure import ensure_cluster
-from ansible_collections.cutover.ecs.plugins.module_utils._module import WAIT_ARGS, build_module, run_module
+from ansible_collections.cutover.ecs.plugins.module_utils._module import TAG_ARGS, WAIT_ARGS, build_module, run_module
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -143,8 +135,7 @@ ARGUMENT_SPEC = dict(
             base=dict(type="int", default=0),
         ),
     ),
-    tags=dict(type="dict", aliases=["resource_tags"]),
-    purge_tags=dict(type="bool", default=True),
+    **TAG_ARGS,
     **WAIT_ARGS,
 )
 

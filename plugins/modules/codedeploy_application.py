@@ -37,18 +37,10 @@ options:
     type: str
     choices: [ECS, Server, Lambda]
     default: ECS
-  tags:
-    description:
-      - Tags of the application. Left as they are when not given.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: true
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - amazon.aws.tags
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -98,15 +90,14 @@ application:
       sample: {team: payments}
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy.ensure import ensure_application  # noqa: E402
-from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402
+from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy.ensure import ensure_application
+from ansible_collections.cutover.ecs.plugins.module_utils._module import TAG_ARGS, build_module, run_module
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["application_name"]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     compute_platform=dict(type="str", choices=["ECS", "Server", "Lambda"], default="ECS"),
-    tags=dict(type="dict", aliases=["resource_tags"]),
-    purge_tags=dict(type="bool", default=True),
+    **TAG_ARGS,
 )
 
 

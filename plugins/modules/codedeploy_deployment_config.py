@@ -146,8 +146,8 @@ deployment_config:
       type: str
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy.ensure import ensure_deployment_config  # noqa: E402
-from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402
+from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy.ensure import ensure_deployment_config
+from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["deployment_config_name"]),

@@ -142,17 +142,10 @@ options:
         elements: str
         choices: [DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST]
         default: []
-  tags:
-    description: Tags of the deployment group. Left as they are when not given.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: true
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - amazon.aws.tags
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -256,8 +249,8 @@ deployment_group:
       type: dict
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy.ensure import ensure_deployment_group  # noqa: E402
-from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402
+from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy.ensure import ensure_deployment_group
+from ansible_collections.cutover.ecs.plugins.module_utils._module import TAG_ARGS, build_module, run_module
 
 ARGUMENT_SPEC = dict(
     application=dict(type="str", required=True, aliases=["application_name"]),
@@ -294,8 +287,7 @@ ARGUMENT_SPEC = dict(
             events=dict(type="list", elements="str", choices=["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"], default=[]),
         ),
     ),
-    tags=dict(type="dict", aliases=["resource_tags"]),
-    purge_tags=dict(type="bool", default=True),
+    **TAG_ARGS,
 )
 
 REQUIRED_IF = [("state", "present", ["service_role", "cluster", "service", "target_groups", "prod_listener_arns"])]

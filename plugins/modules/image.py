@@ -243,8 +243,8 @@ command:
   elements: str
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._image.ensure import ensure_image  # noqa: E402 (modules import after their docs)
-from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402
+from ansible_collections.cutover.ecs.plugins.module_utils._image.ensure import ensure_image
+from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module
 
 ARGUMENT_SPEC = dict(
     repository=dict(type="str", required=True),

@@ -280,14 +280,6 @@ options:
         O(traffic_weights=ignore). Within a pair, forwarding to either target group (or to both) is not drift.
     type: list
     elements: list
-  tags:
-    description: Tags of the listener. Left as they are when not given.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: true
 notes:
   - Authenticate (OIDC, Cognito) and JWT actions are not written by this module; a live one shows as drift and is
     replaced by the desired action.
@@ -296,6 +288,7 @@ notes:
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - amazon.aws.tags
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -415,8 +408,8 @@ listener:
       type: dict
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.ensure import ensure_listener  # noqa: E402 (modules import after their docs)
-from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402 (modules import after their docs)
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.ensure import ensure_listener
+from ansible_collections.cutover.ecs.plugins.module_utils._module import TAG_ARGS, build_module, run_module
 
 ACTION_OPTIONS = dict(
     forward=dict(
@@ -506,8 +499,7 @@ ARGUMENT_SPEC = dict(
     purge_rules=dict(type="bool", default=True),
     traffic_weights=dict(type="str", choices=["managed", "ignore"], default="managed"),
     target_group_pairs=dict(type="list", elements="list"),
-    tags=dict(type="dict", aliases=["resource_tags"]),
-    purge_tags=dict(type="bool", default=True),
+    **TAG_ARGS,
 )
 
 

@@ -64,19 +64,12 @@ options:
       - Values are compared as strings (V(true) becomes C(true), V(60) becomes C(60)). Only the keys given are
         compared; other attributes are left as they are.
     type: dict
-  tags:
-    description: Tags of the load balancer. Left as they are when not given.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: true
 notes:
   - O(wait) waits until the load balancer is C(active) after a change, and until it is gone after a delete.
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - amazon.aws.tags
   - cutover.ecs.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -162,8 +155,8 @@ load_balancer:
       type: str
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.ensure import ensure_load_balancer  # noqa: E402 (modules import after their docs)
-from ansible_collections.cutover.ecs.plugins.module_utils._module import WAIT_ARGS, build_module, run_module  # noqa: E402 (modules import after their docs)
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.ensure import ensure_load_balancer
+from ansible_collections.cutover.ecs.plugins.module_utils._module import TAG_ARGS, WAIT_ARGS, build_module, run_module
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -174,8 +167,7 @@ ARGUMENT_SPEC = dict(
     security_groups=dict(type="list", elements="str"),
     ip_address_type=dict(type="str", choices=["ipv4", "dualstack", "dualstack-without-public-ipv4"]),
     attributes=dict(type="dict"),
-    tags=dict(type="dict", aliases=["resource_tags"]),
-    purge_tags=dict(type="bool", default=True),
+    **TAG_ARGS,
     **WAIT_ARGS,
 )
 

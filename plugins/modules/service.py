@@ -290,17 +290,10 @@ options:
     description: Task placement strategy (C(type), C(field)), in order.
     type: list
     elements: dict
-  tags:
-    description: Tags of the service. Left as they are when not given.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: true
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - amazon.aws.tags
   - cutover.ecs.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -452,8 +445,8 @@ deployment_required_fields:
   sample: [taskDefinition]
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._ecs.ensure import ensure_service  # noqa: E402
-from ansible_collections.cutover.ecs.plugins.module_utils._module import WAIT_ARGS, build_module, run_module  # noqa: E402
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs.ensure import ensure_service
+from ansible_collections.cutover.ecs.plugins.module_utils._module import TAG_ARGS, WAIT_ARGS, build_module, run_module
 
 HOOK_OPTIONS = dict(
     target_type=dict(type="str", choices=["AWS_LAMBDA", "PAUSE"], default="AWS_LAMBDA"),
@@ -552,8 +545,7 @@ ARGUMENT_SPEC = dict(
     availability_zone_rebalancing=dict(type="str", choices=["ENABLED", "DISABLED"]),
     placement_constraints=dict(type="list", elements="dict"),
     placement_strategy=dict(type="list", elements="dict"),
-    tags=dict(type="dict", aliases=["resource_tags"]),
-    purge_tags=dict(type="bool", default=True),
+    **TAG_ARGS,
     **WAIT_ARGS,
 )
 

@@ -102,17 +102,10 @@ options:
         C(load_balancing.algorithm.type).
       - Values are compared as strings. Only the keys given are compared; other attributes are left as they are.
     type: dict
-  tags:
-    description: Tags of the target group. Left as they are when not given.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: true
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - amazon.aws.tags
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -211,8 +204,8 @@ target_group:
       type: dict
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.ensure import ensure_target_group  # noqa: E402 (modules import after their docs)
-from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402 (modules import after their docs)
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.ensure import ensure_target_group
+from ansible_collections.cutover.ecs.plugins.module_utils._module import TAG_ARGS, build_module, run_module
 
 PROTOCOLS = ["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP"]
 
@@ -243,8 +236,7 @@ ARGUMENT_SPEC = dict(
     ),
     deregistration_delay=dict(type="int"),
     attributes=dict(type="dict"),
-    tags=dict(type="dict", aliases=["resource_tags"]),
-    purge_tags=dict(type="bool", default=True),
+    **TAG_ARGS,
 )
 
 

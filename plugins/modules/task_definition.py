@@ -265,8 +265,8 @@ deregistered:
   sample: [arn:aws:ecs:us-east-1:123456789012:task-definition/shop-web:1]
 """
 
-from ansible_collections.cutover.ecs.plugins.module_utils._ecs.ensure import ensure_task_definition  # noqa: E402
-from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module  # noqa: E402
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs.ensure import ensure_task_definition
+from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module
 
 ARGUMENT_SPEC = dict(
     family=dict(type="str", required=True),

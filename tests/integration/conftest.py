@@ -14,6 +14,10 @@ from moto_counting_server import Call, CountingMotoServer
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # `lab` is a top-level package of the repo, not installed
+
+from lab.testing import LabHandle  # noqa: E402 (the path is set above)
 
 
 @pytest.fixture(scope="session")
@@ -87,54 +91,25 @@ class LabCallLog:
         return [Call(record["service"], record["operation"]) for record in self._records()[mark:]]
 
 
-class ModuleTestLab:
+class ModuleTestLab(LabHandle):
     """A lab of the module tests' own, with ``url`` and ``app`` as ModuleRunner expects."""
 
     def __init__(self, lab_dir: Path) -> None:
-        import socket
-
-        def free_port() -> int:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                return sock.getsockname()[1]
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.dir = lab_dir
+        super().__init__(lab_dir)
         self.app = LabCallLog(lab_dir / "calls.jsonl")
-        self.env = dict(
-            os.environ,
-            LAB_PORT=str(self.port),
-            LAB_REGISTRY_PORT=str(free_port()),
-            LAB_DIR=str(lab_dir),
-            LAB_LOOPBACK_PREFIX=f"127.{100 + self.port % 150}",
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
-        self.env.pop("AWS_PROFILE", None)
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "lab", *args], cwd=REPO, env=self.env, capture_output=True, text=True, timeout=180)
-
-    def client(self, service: str):
-        import boto3
-
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 @pytest.fixture(scope="session")
 def module_lab(tmp_path_factory):
     lab = ModuleTestLab(tmp_path_factory.mktemp("module-lab"))
-    started = lab.cli("up")
-    if started.returncode != 0:
-        log = (lab.dir / "lab.log").read_text() if (lab.dir / "lab.log").exists() else ""
-        pytest.fail(f"lab up failed: {started.stdout}{started.stderr}\n{log[-4000:]}")
+    try:
+        lab.up()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     try:
         yield lab
     finally:
-        stopped = lab.cli("down")
-        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        lab.down()
 
 
 @pytest.fixture(scope="session")

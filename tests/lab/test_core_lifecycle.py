@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LabHandle
 
 from lab.state import same_process_alive
+from lab.testing import LabHandle
 
 
 def recorded_processes(lab: LabHandle) -> dict[str, dict]:

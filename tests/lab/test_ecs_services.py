@@ -194,12 +194,22 @@ def test_circuit_breaker_without_rollback_fails_and_stops_launching(env: dict[st
     assert primary["failedTasks"] >= planner.circuit_breaker_threshold(2)
     assert active["taskDefinition"] == v1 and active["runningCount"] == 2
     assert any(e["message"] == f"(service {name}) (deployment {primary['id']}) deployment failed: tasks failed to start." for e in failed["events"])
-    launched = len(env["ecs"].list_tasks(cluster=env["cluster"], startedBy=primary["id"], desiredStatus="STOPPED")["taskArns"])
+
+    def started_by_failed() -> set[str]:
+        listed = env["ecs"].list_tasks(cluster=env["cluster"], startedBy=primary["id"])["taskArns"]
+        return set(listed) | set(env["ecs"].list_tasks(cluster=env["cluster"], startedBy=primary["id"], desiredStatus="STOPPED")["taskArns"])
+
+    launched = started_by_failed()
     time.sleep(3)  # several scheduler ticks: none may launch a task for the failed deployment
     again = describe_service(env["ecs"], env["cluster"], name)
     assert again["deployments"][0]["rolloutState"] == "FAILED"
-    assert len(env["ecs"].list_tasks(cluster=env["cluster"], startedBy=primary["id"], desiredStatus="STOPPED")["taskArns"]) == launched
-    assert env["ecs"].list_tasks(cluster=env["cluster"], startedBy=primary["id"])["taskArns"] == []
+    assert started_by_failed() == launched
+    wait_for(
+        "the failed tasks to be gone",
+        lambda: env["ecs"].list_tasks(cluster=env["cluster"], startedBy=primary["id"])["taskArns"],
+        lambda arns: arns == [],
+        timeout=TIMEOUT,
+    )
     stopped = env["ecs"].describe_tasks(
         cluster=env["cluster"], tasks=env["ecs"].list_tasks(cluster=env["cluster"], startedBy=primary["id"], desiredStatus="STOPPED")["taskArns"][:5]
     )["tasks"]
@@ -331,4 +341,22 @@ def test_failing_container_health_check_replaces_the_task(env: dict[str, Any], i
     assert stopped[0]["healthStatus"] == "UNHEALTHY"
     events = [e["message"] for e in describe_service(env["ecs"], env["cluster"], name)["events"]]
     assert f"(service {name}) (task {stopped[0]['taskArn'].rsplit('/', 1)[-1]}) failed container health checks." in events
+    delete(env, name)
+
+
+def test_force_new_deployment_replaces_every_task(env: dict[str, Any], images: SampleImages) -> None:
+    """API_UpdateService.html (forceNewDeployment): a new deployment of the same
+    task definition replaces all tasks."""
+    task_definition = register_sample(env["ecs"], unique("force"), images.v1)
+    name = create(env, task_definition, desired=2)
+    before = wait_service(env, name, steady(2))
+    old_tasks = set(running_tasks(env, name))
+    updated = env["ecs"].update_service(cluster=env["cluster"], service=name, forceNewDeployment=True)["service"]
+    assert updated["deployments"][0]["id"] != before["deployments"][0]["id"]
+    assert updated["deployments"][0]["taskDefinition"] == task_definition
+    wait_service(
+        env, name, lambda s: steady(2)(s) and s["deployments"][0]["id"] == updated["deployments"][0]["id"] and not old_tasks & set(running_tasks(env, name))
+    )
+    same = env["ecs"].update_service(cluster=env["cluster"], service=name, taskDefinition=task_definition)["service"]
+    assert [d["id"] for d in same["deployments"]] == [updated["deployments"][0]["id"]]  # nothing changed: no deployment
     delete(env, name)

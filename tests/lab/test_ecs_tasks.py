@@ -6,6 +6,7 @@ sample service (service/), each on its own loopback address.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import urllib.request
@@ -207,3 +208,27 @@ def test_container_health_check(ecs: Any, cluster: str, network: dict[str, Any],
     assert checked["containers"][0]["healthStatus"] == expected
     assert checked["lastStatus"] == "RUNNING"  # a standalone task keeps running either way
     ecs.stop_task(cluster=cluster, task=task["taskArn"])
+
+
+def test_image_is_pulled_from_the_lab_registry(lab: Any, ecs: Any, cluster: str, network: dict[str, Any], images: SampleImages) -> None:
+    """https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html
+    A task's image is pulled from ECR (the lab's registry); an image that is not
+    there stops the task with CannotPullContainerError (stopCode TaskFailedToStart)."""
+    ecr = lab.client("ecr")
+    uri = ecr.create_repository(repositoryName=unique("ecs-pull"))["repository"]["repositoryUri"]
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    creds = base64.b64decode(token).decode()
+    pushed = subprocess.run(
+        ["podman", "push", "--quiet", "--tls-verify=false", "--creds", creds, images.v1, f"{uri}:v1"], capture_output=True, text=True, timeout=300
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    family = unique("ecr")
+    good = run(ecs, cluster, register_sample(ecs, family, f"{uri}:v1"), network)
+    running = wait_status(ecs, cluster, good["taskArn"], "RUNNING")
+    assert running["containers"][0]["image"] == f"{uri}:v1"
+    assert running["pullStoppedAt"] >= running["pullStartedAt"]
+    ecs.stop_task(cluster=cluster, task=good["taskArn"])
+    missing = run(ecs, cluster, register_sample(ecs, family, f"{uri}:no-such-tag"), network)
+    stopped = wait_status(ecs, cluster, missing["taskArn"], "STOPPED")
+    assert stopped["stoppedReason"].startswith("CannotPullContainerError")
+    assert stopped["stopCode"] == "TaskFailedToStart"

@@ -23,7 +23,8 @@ import pytest
 
 from lab.elb.haproxy import HAProxyDataPlane
 from lab.elb.model import DEFAULT_PRIORITY, Action, Condition, ElbWorld, HealthCheck, Listener, LoadBalancer, Rule, Target, TargetGroup, WeightedGroup
-from lab.elb.testkit import LoadGenerator, TargetServer, free_port
+from lab.elb.testkit import TargetServer, free_port
+from lab.loadgen import LoadGenerator
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed")
 
@@ -421,7 +422,7 @@ def test_no_request_fails_while_targets_weights_and_rules_change_under_load(plan
         assert wait_for(lambda: all_healthy(plane, *groups)() and not plane.needs_attention(), plane=plane, world=world)
         time.sleep(0.5)  # let the load run against each state
 
-    load = LoadGenerator(lb.address, lb.port, rate=100, threads=10).start()
+    load = LoadGenerator(f"http://{lb.address}:{lb.port}/", rate=100, workers=10, keepalive=True).start()
     try:
         green = group("green", green_servers, delay=0.5)  # register a target
         settle(lb.apply(forward((blue, 100), (green, 0)), [blue, green]), blue, green)
@@ -436,9 +437,9 @@ def test_no_request_fails_while_targets_weights_and_rules_change_under_load(plan
         settle(lb.apply(forward((blue, 0), (green, 100)), [blue, green], (rule,)), blue, green)
     finally:
         result = load.stop()
-    assert result.sent >= 400, result
-    assert result.failed == 0, result.errors
-    assert result.by_body["green"] > 0 and result.by_body["blue"] > 0
+    assert result.total >= 400, result.as_dict()
+    assert result.failed == 0, result.failures()
+    assert result.versions()["green"] > 0 and result.versions()["blue"] > 0
 
 
 def test_reload_keeps_health_and_drain_states(plane: HAProxyDataPlane, targets: Callable[[str], TargetServer]) -> None:
@@ -476,7 +477,7 @@ def test_repeated_reloads_refuse_no_connection(plane: HAProxyDataPlane, targets:
     world = lb.apply(forward((tg, 1)), [tg])
     assert wait_for(all_healthy(plane, tg), plane=plane, world=world)
     reloads = plane.reloads
-    loads = [LoadGenerator(lb.address, lb.port, rate=50, threads=5, keepalive=keepalive).start() for keepalive in (True, False)]
+    loads = [LoadGenerator(f"http://{lb.address}:{lb.port}/", rate=50, workers=5, keepalive=keepalive).start() for keepalive in (True, False)]
     try:
         for i in range(10):
             rule = Rule(f"arn:rule/{i}", i + 1, (Condition("path-pattern", (f"/r{i}",)),), Action("fixed-response", status=204))
@@ -485,8 +486,8 @@ def test_repeated_reloads_refuse_no_connection(plane: HAProxyDataPlane, targets:
     finally:
         results = [load.stop() for load in loads]
     assert plane.reloads == reloads + 10
-    assert sum(r.sent for r in results) >= 200
-    assert [r.failed for r in results] == [0, 0], [r.errors for r in results]
+    assert sum(r.total for r in results) >= 200
+    assert [r.failed for r in results] == [0, 0], [r.failures() for r in results]
 
 
 def test_listener_on_a_taken_port_is_left_out_and_the_rest_still_served(plane: HAProxyDataPlane, targets: Callable[[str], TargetServer]) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from lab.elb.testkit import LoadGenerator, TargetServer
+from lab.elb.testkit import TargetServer
+from lab.loadgen import LoadGenerator
 
 # Targets live outside the lab's address pools; the load balancers get the lab's own addresses.
 _addresses = (f"127.42.{third}.{fourth}" for third in itertools.count(200) for fourth in range(1, 255))
@@ -211,13 +212,13 @@ def test_modify_listener_weights_shift_traffic_without_failures(lab: Any, env: E
     ]
     assert wait_for(lambda: env.states(blue_arn) == {"healthy"} and env.states(green_arn) == {"healthy"})
 
-    load = LoadGenerator(lb["DNSName"], 8083, rate=100).start()
+    load = LoadGenerator(f"http://{lb['DNSName']}:8083/", rate=100, keepalive=True).start()
     try:
         for green in (10, 50, 100):
             env.elb.modify_listener(ListenerArn=listener, DefaultActions=weights(100 - green, green))
             time.sleep(1.5)
     finally:
         result = load.stop()
-    assert result.failed == 0, result.errors
-    assert result.by_body["blue"] > 0 and result.by_body["green"] > 0
+    assert result.failed == 0, result.failures()
+    assert result.versions()["blue"] > 0 and result.versions()["green"] > 0
     assert Counter(get(lb["DNSName"], 8083)[1] for _ in range(20)) == Counter({"green": 20})

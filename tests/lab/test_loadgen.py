@@ -80,3 +80,27 @@ def test_counts_refused_connections_as_failures():
 )
 def test_version_of(body, version):
     assert _version_of(body) == version
+
+
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"
+    peers: set = set()
+
+    def do_GET(self):  # noqa: N802
+        _KeepAliveHandler.peers.add(self.client_address)
+        super().do_GET()
+
+
+def test_keepalive_reuses_connections():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        load = LoadGenerator(f"http://127.0.0.1:{httpd.server_address[1]}/version", rate=50, workers=2, keepalive=True).start()
+        time.sleep(1.0)
+        report = load.stop()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert report.failed == 0
+    assert report.total >= 40
+    assert len(_KeepAliveHandler.peers) <= 2 < report.total

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._compare import diff_fields, merge
-from ansible_collections.cutover.ecs.plugins.module_utils._ecs.plan import plan_tags
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import plan_tags, predict_tags, tags_from_aws  # noqa: F401 (callers use plan.predict_tags)
 
 PREDEFINED_PREFIX = "CodeDeployDefault."
 DEFAULT_ECS_DEPLOYMENT_CONFIG = "CodeDeployDefault.ECSAllAtOnce"
@@ -29,20 +29,8 @@ ECS_DEPLOYMENT_STYLE = {"deploymentType": "BLUE_GREEN", "deploymentOption": "WIT
 # --- shared helpers -------------------------------------------------------------
 
 
-def tags_from_aws(tags: Optional[Iterable[Mapping[str, str]]]) -> dict:
-    """CodeDeploy's ``[{Key, Value}]`` as a plain dict."""
-    return {tag["Key"]: tag.get("Value", "") for tag in tags or []}
-
-
 def tags_to_aws(tags: Mapping[str, str]) -> list:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
-
-
-def predict_tags(desired: Optional[Mapping], current: Mapping, purge: bool) -> dict:
-    """The tags after a run: ``desired=None`` leaves them alone."""
-    if desired is None:
-        return dict(current)
-    return dict(desired) if purge else {**current, **desired}
 
 
 def tags_differ(desired: Optional[Mapping], current: Mapping, purge: bool) -> bool:

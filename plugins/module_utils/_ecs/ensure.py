@@ -19,12 +19,7 @@ from ansible_collections.cutover.ecs.plugins.module_utils._ecs import task_defin
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Change, Context, make_result, to_snake
 from ansible_collections.cutover.ecs.plugins.module_utils._poller import Poller
-
-
-def _predict_tags(desired: Mapping | None, current: Mapping, purge: bool) -> dict:
-    if desired is None:
-        return dict(current)
-    return dict(desired) if purge else {**current, **desired}
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import predict_tags
 
 
 def ensure_cluster(context: Context, options: Mapping[str, Any]) -> dict:
@@ -43,7 +38,7 @@ def ensure_cluster(context: Context, options: Mapping[str, Any]) -> dict:
     desired = plan.desired_cluster(options)
     fields = plan.plan_cluster(desired, current, options["purge_tags"])
     after = merge(current, desired)
-    after["tags"] = _predict_tags(desired.get("tags"), (current or {}).get("tags", {}), options["purge_tags"])
+    after["tags"] = predict_tags(desired.get("tags"), (current or {}).get("tags", {}), options["purge_tags"])
     after.setdefault("status", "ACTIVE")
     if current is None:
         change = Change("create", before=None, after=after, fields=fields)
@@ -288,7 +283,7 @@ def _update_service(context: Context, client: Any, options: Mapping, desired: di
     if decided.immutable:
         raise InvalidInput(sp.immutable_message(decided.immutable, desired, current))
     controller = current["deploymentController"]["type"]
-    tags = _predict_tags(desired.get("tags"), current["tags"], options["purge_tags"])
+    tags = predict_tags(desired.get("tags"), current["tags"], options["purge_tags"])
     shown = decided.update + decided.deployment
     before = {key: current.get(key) for key in shown}
     after = {key: desired.get(key) for key in shown}

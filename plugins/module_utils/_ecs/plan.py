@@ -15,22 +15,9 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._compare import diff_fields
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import plan_tags, tags_from_aws  # noqa: F401 (callers use plan.plan_tags)
 
 # --- tags ---------------------------------------------------------------------
-
-
-def tags_from_aws(tags: Optional[list]) -> dict:
-    """ECS's ``[{key, value}]`` as a plain dict."""
-    return {tag["key"]: tag.get("value", "") for tag in tags or []}
-
-
-def plan_tags(desired: Optional[Mapping], current: Mapping, purge: bool) -> tuple[dict, list]:
-    """(tags to set, keys to remove). ``desired=None`` leaves tags alone."""
-    if desired is None:
-        return {}, []
-    to_set = {key: value for key, value in desired.items() if current.get(key) != value}
-    to_remove = sorted(key for key in current if key not in desired) if purge else []
-    return to_set, to_remove
 
 
 # --- clusters -----------------------------------------------------------------

@@ -22,25 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._compare import diff_fields
-from ansible_collections.cutover.ecs.plugins.module_utils._ecs.plan import plan_tags
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import plan_tags, predict_tags, tags_from_aws
 
 # A target-group name or ARN to its ARN (``ensure`` looks names up).
 Resolver = Callable[[str], str]
 
 # --- shared: tags, attributes, immutable fields -----------------------------------
-
-
-def tags_from_aws(tags: Optional[Iterable[Mapping]]) -> dict:
-    """ELBv2's ``[{Key, Value}]`` as a plain dict."""
-    return {tag["Key"]: tag.get("Value", "") for tag in tags or []}
-
-
-def predict_tags(desired: Optional[Mapping], current: Optional[Mapping], purge: bool) -> dict:
-    current = dict(current or {})
-    if desired is None:
-        return current
-    return dict(desired) if purge else {**current, **desired}
 
 
 def attribute_text(value: Any) -> str:

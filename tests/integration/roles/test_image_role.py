@@ -29,18 +29,6 @@ TEST_TASK = "Test | Run the service's tests"
 BUILD_TASK = "Build | Build, tag and push the image"
 
 
-def test_argument_specs_document_every_default():
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    options = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-    required = {name for name, spec in options.items() if spec.get("required")}
-    assert set(defaults) == set(options) - required, "defaults/main.yml and meta/argument_specs.yml list different variables"
-    for name, value in defaults.items():
-        assert options[name].get("default") == value, f"{name}: argument_specs default {options[name].get('default')!r} != defaults {value!r}"
-        assert name.startswith("image_"), name
-    assert required == {"image_repository", "image_context"}
-    assert not set(defaults) & required  # a required variable has no default
-
-
 def run_playbook(run_module, tmp_path: Path, role_vars: dict, check: bool = False) -> tuple[int, dict]:
     play = [
         {

@@ -29,6 +29,8 @@ def test_argument_specs_match_defaults(role: Path):
 
     public = {name for name in defaults if not name.startswith("_")}
     assert not public - set(options), f"{role.name}: defaults without docs: {sorted(public - set(options))}"
+    required = {name for name, spec in options.items() if spec.get("required")}
+    assert set(options) - required == public, f"{role.name}: options neither required nor in defaults/main.yml: {sorted(set(options) - required - public)}"
     documented_defaults = {name for name, spec in options.items() if "default" in spec}
     assert not documented_defaults - public, f"{role.name}: documented defaults missing from defaults/main.yml: {sorted(documented_defaults - public)}"
     for name in public:
