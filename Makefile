@@ -10,7 +10,7 @@ STAMP     := $(VENV)/.installed
 LINK      := .collections/ansible_collections/cutover/ecs
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the lab and the image pipeline need.
-DEB_PACKAGES := python3-venv podman runc buildah haproxy docker-registry mmdebstrap uidmap slirp4netns curl git
+DEB_PACKAGES := python3-venv podman runc buildah haproxy docker-registry mmdebstrap uidmap slirp4netns curl git shellcheck
 
 .PHONY: help setup deps-debian venv test test-unit test-integration test-service test-lab sanity lint \
         base-image lab-up lab-down lab-status demo bench clean
@@ -66,6 +66,10 @@ base-image: setup ## build localhost/cutover/python-base:bookworm with mmdebstra
 
 demo: setup ## start the lab, deploy v1 of the sample service, cut over to v2 under live traffic
 	scripts/demo.sh
+
+bench: setup ## benchmarks: lab start-up and API latency, ELB changes under load (JSON in bench-results/)
+	$(PY) benchmarks/lab_core.py
+	$(PY) benchmarks/lab_elb.py
 
 lab-up: setup ## start the lab on http://127.0.0.1:4566
 	$(PY) -m lab up
