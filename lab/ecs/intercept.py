@@ -101,14 +101,18 @@ def _service(req: Request, cluster: str | None, service: str) -> Any:
 
 
 # ------------------------------------------------------------------ tasks
+def _cluster_and_task_definition(backend: Any, params: dict) -> tuple[Any, Any]:
+    """The cluster and task definition a RunTask or StartTask names; moto raises when either is unknown."""
+    return backend._get_cluster(params.get("cluster") or "default"), backend.describe_task_definition(params.get("taskDefinition") or "")
+
+
 @intercept("ecs", "RunTask")
 def run_task(req: Request) -> Response:
     controller = _controller(req)
     params = req.params
     backend = req.lab.moto.ecs(req.region)  # type: ignore[union-attr]
     try:
-        cluster = backend._get_cluster(params.get("cluster") or "default")
-        task_definition = backend.describe_task_definition(params.get("taskDefinition") or "")
+        cluster, task_definition = _cluster_and_task_definition(backend, params)
     except ServiceException as exc:
         return _moto_error(req, exc)
     count = int(params.get("count") or 1)
@@ -145,8 +149,7 @@ def start_task(req: Request) -> Response:
     params = req.params
     backend = req.lab.moto.ecs(req.region)  # type: ignore[union-attr]
     try:
-        cluster = backend._get_cluster(params.get("cluster") or "default")
-        task_definition = backend.describe_task_definition(params.get("taskDefinition") or "")
+        cluster, task_definition = _cluster_and_task_definition(backend, params)
     except ServiceException as exc:
         return _moto_error(req, exc)
     instances = params.get("containerInstances") or []
@@ -378,3 +381,4 @@ def create_task_set(req: Request) -> Response:
         "pendingCount": 0,
     }
     return _patched(response, "taskSet", fields)
+

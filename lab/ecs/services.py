@@ -180,19 +180,7 @@ class ServiceScheduler:
             self.states[key] = state
             if controller_type(service) == "ECS":
                 seed = (service.deployments or [{}])[0]
-                deployment = DeploymentRecord(
-                    id=seed.get("id") or model.new_deployment_id(),
-                    task_definition=service.task_definition or "",
-                    status="PRIMARY",
-                    rollout_state="IN_PROGRESS",
-                    rollout_state_reason="",
-                    desired_count=service.desired_count,
-                    launch_type=service.launch_type,
-                    platform_version=service.platform_version,
-                    network_configuration=service.network_configuration or None,
-                    capacity_provider_strategy=getattr(service, "capacity_provider_strategy", None),
-                )
-                deployment.rollout_state_reason = f"ECS deployment {deployment.id} in progress."
+                deployment = _primary_deployment(service, seed.get("id"))
                 state.deployments.append(deployment)
                 state.history.append(deployment)
         return state
@@ -214,19 +202,7 @@ class ServiceScheduler:
             if deployment.status == "PRIMARY":
                 deployment.status = "ACTIVE"
                 deployment.touch()
-        deployment = DeploymentRecord(
-            id=model.new_deployment_id(),
-            task_definition=service.task_definition or "",
-            status="PRIMARY",
-            rollout_state="IN_PROGRESS",
-            rollout_state_reason="",
-            desired_count=service.desired_count,
-            launch_type=service.launch_type,
-            platform_version=service.platform_version,
-            network_configuration=service.network_configuration or None,
-            capacity_provider_strategy=getattr(service, "capacity_provider_strategy", None),
-        )
-        deployment.rollout_state_reason = f"ECS deployment {deployment.id} in progress."
+        deployment = _primary_deployment(service)
         state.deployments.insert(0, deployment)
         state.history.append(deployment)
         state.steady = False
@@ -462,3 +438,20 @@ class ServiceScheduler:
 
     def flush_events(self) -> None:
         self.events.flush(self.state_for_task)
+
+
+def _primary_deployment(service: Any, deployment_id: str | None = None) -> DeploymentRecord:
+    """A new PRIMARY deployment of what the service now asks for, IN_PROGRESS."""
+    deployment_id = deployment_id or model.new_deployment_id()
+    return DeploymentRecord(
+        id=deployment_id,
+        task_definition=service.task_definition or "",
+        status="PRIMARY",
+        rollout_state="IN_PROGRESS",
+        rollout_state_reason=f"ECS deployment {deployment_id} in progress.",
+        desired_count=service.desired_count,
+        launch_type=service.launch_type,
+        platform_version=service.platform_version,
+        network_configuration=service.network_configuration or None,
+        capacity_provider_strategy=getattr(service, "capacity_provider_strategy", None),
+    )

@@ -115,8 +115,19 @@ def create_alb(elbv2: Any, ec2: Any, subnets: list[str], name: str, deregistrati
     Returns ARNs and ``dns`` (the lab answers with the ALB's loopback address)."""
     vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
     lb = elbv2.create_load_balancer(Name=name, Subnets=subnets, Type="application", Scheme="internal")["LoadBalancers"][0]
-    group = elbv2.create_target_group(
-        Name=f"{name}-tg"[:32],
+    group = create_target_group(elbv2, f"{name}-tg"[:32], vpc)
+    elbv2.modify_target_group_attributes(TargetGroupArn=group, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}])
+    listener = elbv2.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": group}]
+    )["Listeners"][0]
+    return {"lb": lb["LoadBalancerArn"], "dns": lb["DNSName"], "tg": group, "listener": listener["ListenerArn"]}
+
+
+def create_target_group(elbv2: Any, name: str, vpc: str) -> str:
+    """An ``ip`` target group for the sample service: health check ``/healthcheck`` every 5 s,
+    2 checks to turn healthy or unhealthy. Returns its ARN."""
+    return elbv2.create_target_group(
+        Name=name,
         Protocol="HTTP",
         Port=SAMPLE_PORT,
         VpcId=vpc,
@@ -126,14 +137,7 @@ def create_alb(elbv2: Any, ec2: Any, subnets: list[str], name: str, deregistrati
         HealthCheckTimeoutSeconds=2,
         HealthyThresholdCount=2,
         UnhealthyThresholdCount=2,
-    )["TargetGroups"][0]
-    elbv2.modify_target_group_attributes(
-        TargetGroupArn=group["TargetGroupArn"], Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}]
-    )
-    listener = elbv2.create_listener(
-        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}]
-    )["Listeners"][0]
-    return {"lb": lb["LoadBalancerArn"], "dns": lb["DNSName"], "tg": group["TargetGroupArn"], "listener": listener["ListenerArn"]}
+    )["TargetGroups"][0]["TargetGroupArn"]
 
 
 def health_states(elbv2: Any, target_group_arn: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lab.ecs.sampleimage import SampleImages, ensure_sample_images
-from lab.ecs.testkit import SAMPLE_PORT, awsvpc, default_subnets, register_sample, unique, wait_for
+from lab.ecs.testkit import SAMPLE_PORT, awsvpc, create_target_group, default_subnets, register_sample, unique, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/codedeploy-ecs"
 ROLLBACK_ALL = {"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"]}
@@ -85,18 +85,7 @@ class BlueGreenWorld:
         self.wait_healthy(self.blue_tg, desired)
 
     def _target_group(self, name: str, vpc: str) -> str:
-        return self.elbv2.create_target_group(
-            Name=name,
-            Protocol="HTTP",
-            Port=SAMPLE_PORT,
-            VpcId=vpc,
-            TargetType="ip",
-            HealthCheckPath="/healthcheck",
-            HealthCheckIntervalSeconds=5,
-            HealthCheckTimeoutSeconds=2,
-            HealthyThresholdCount=2,
-            UnhealthyThresholdCount=2,
-        )["TargetGroups"][0]["TargetGroupArn"]
+        return create_target_group(self.elbv2, name, vpc)
 
     def _listener(self, port: int, target_group: str) -> str:
         return self.elbv2.create_listener(
