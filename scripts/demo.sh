@@ -8,6 +8,9 @@ export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-lab} AWS_SECRET_ACCESS_KEY=${AWS_S
 export AWS_REGION=${AWS_REGION:-us-east-1} AWS_URL=${AWS_URL:-http://127.0.0.1:4566}
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 name=${DEMO_NAME:-demo}
+strategy=${DEMO_STRATEGY:-codedeploy}   # or rolling
+# Lab minutes pass 10 times faster (CodeDeploy's 5-minute termination wait takes 30 s).
+export LAB_TIME_SCALE=${LAB_TIME_SCALE:-10}
 base=localhost/cutover/python-base:bookworm
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -17,7 +20,8 @@ step "Building the base image from Debian packages (cached)"
 scripts/base-image.sh
 
 deploy() {
-  .venv/bin/ansible-playbook deploy.yml -e "cutover_name=$name" -e "cutover_version=$1" -e "cutover_image_tag=v$1" -e "cutover_base_image=$base"
+  .venv/bin/ansible-playbook deploy.yml -e "cutover_name=$name" -e "cutover_strategy=$strategy" \
+    -e "cutover_version=$1" -e "cutover_image_tag=v$1" -e "cutover_base_image=$base"
 }
 
 step "Deploying v1 (build, push, provision, roll out)"
@@ -32,7 +36,7 @@ PY
 prod="http://$dns/version"
 step "v1 answers at $prod: $(curl -s "$prod")"
 
-step "Cutting over to v2 while sending 100 requests/s to $prod"
+step "Cutting over to v2 ($strategy) while sending 100 requests/s to $prod"
 report=$(mktemp)
 $py -m lab.loadgen "$prod" --rate 100 --seconds 900 > "$report" &
 load=$!

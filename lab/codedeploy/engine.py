@@ -149,6 +149,7 @@ class Platform(Protocol):
     def make_primary(self, region: str, cluster: str, service: str, task_set_arn: str) -> None: ...
     def task_set_counts(self, region: str, cluster: str, service: str, task_set_arn: str) -> TaskSetCounts | None: ...
     def set_weights(self, region: str, listener_arn: str, blue_arn: str, green_arn: str, green_weight: int) -> bool: ...
+    def targets_healthy(self, region: str, target_group_arn: str) -> bool: ...
     def alarms_in_alarm(self, region: str, names: tuple[str, ...]) -> list[str]: ...
     def register_deployment(self, region: str, record: Deployment) -> str: ...
     def sync(self, record: Deployment) -> None: ...
@@ -446,11 +447,24 @@ class CodeDeployEngine(Controller):
         now = self.clock.now()
         d.events = lc.finish_event(d.events, lc.BEFORE_ALLOW_TRAFFIC, lc.SUCCEEDED, now)
         d.events = lc.start_event(d.events, lc.ALLOW_TRAFFIC, now)
-        d.shift_since = self.clock.monotonic()
+        # Green joins each production listener at weight 0 first: its target group is then in
+        # use, ELB health-checks its targets, and no request goes to green before they pass
+        # (HAProxy, unlike ALB, does not fail open to targets that are still `initial`).
+        for listener in d.settings.prod_listeners:
+            self._route(d, listener, 0, required=True)
+        d.shift_since = None
         self._enter(d, PHASE_SHIFT)
 
     def _shift(self, d: Deployment) -> None:
-        assert d.shift_since is not None
+        if d.shift_since is None:
+            assert d.green_tg_arn is not None
+            if not self.platform.targets_healthy(d.region, d.green_tg_arn):
+                if self._waited(d, lc.INSTALL_TIMEOUT_MINUTES):
+                    raise PlatformError(
+                        lc.TIMEOUT, "The deployment timed out while waiting for the replacement targets to pass the load balancer's health checks."
+                    )
+                return
+            d.shift_since = self.clock.monotonic()
         minutes = (self.clock.monotonic() - d.shift_since) / self.clock.scaled(60.0)
         weight = lc.green_weight_at(lc.shift_schedule(d.routing), minutes)
         if weight != d.green_weight:
@@ -757,6 +771,12 @@ class LabPlatform:
     def target_group_name(self, region: str, arn: str) -> str | None:
         found = self.lab.moto.elbv2(region).target_groups.get(arn)
         return found.name if found else None
+
+    def targets_healthy(self, region: str, target_group_arn: str) -> bool:
+        """Every target in the group is ``healthy`` as the lab's HAProxy sees it (and there is one)."""
+        health = self.lab.haproxy.target_health(target_group_arn)
+        states = [item.state for item in health.values() if item.state != "draining"]
+        return bool(states) and all(state == "healthy" for state in states)
 
     def set_weights(self, region: str, listener_arn: str, blue_arn: str, green_arn: str, green_weight: int) -> bool:
         backend = self.lab.moto.elbv2(region)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lab.ecs.engine import HealthSnapshot, TaskEngine
@@ -37,6 +38,9 @@ class EcsController(Controller):
         self.task_sets = TaskSetScheduler(lab, self.engine, self.scheduler)
         self.engine.on_event = self.scheduler.on_task_event
         self.regions: set[str] = set()
+        # Another engine (ECS-native blue/green) may own a service while it deploys it;
+        # the rolling scheduler then leaves that service alone. (region, cluster, service) -> bool.
+        self.owners: list[Callable[[str, str, str], bool]] = []
         _BY_LAB[lab] = self
 
     def saw_region(self, region: str) -> None:
@@ -52,6 +56,8 @@ class EcsController(Controller):
             for region in regions:
                 backend = lab.moto.ecs(region)
                 for service in list(backend.services.values()):
+                    if any(owns(region, service.cluster_name, service.name) for owns in self.owners):
+                        continue
                     if controller_type(service) == "ECS":
                         self.scheduler.reconcile_service(region, service, health)
                     else:

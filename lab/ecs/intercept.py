@@ -382,3 +382,7 @@ def create_task_set(req: Request) -> Response:
     }
     return _patched(response, "taskSet", fields)
 
+
+# ECS-native BLUE_GREEN/LINEAR/CANARY (lab/ecs/native_api.py): imported last, so its CreateService and
+# UpdateService interceptors wrap the ones above ("the last @intercept wins"). Added by the native helper.
+from lab.ecs import native_api as native_api  # noqa: E402

@@ -110,6 +110,11 @@ def judge(task: TaskRecord, health: HealthLookup, grace: float) -> Verdict:
             continue
         current = states.get((task.ip or "", registration.port))
         state = getattr(current, "state", None)
+        if state == "unused":
+            # The target group serves no listener yet (a CodeDeploy green group before its
+            # test traffic): ELB runs no health checks there, so ECS goes by the task running.
+            all_healthy = all_healthy and task.confirmed_running
+            continue
         if state == "unhealthy" and not in_grace:
             reason = getattr(current, "description", "") or getattr(current, "reason", "") or "Health checks failed"
             return Verdict(False, True, registration.target_group_arn, registration.port, reason)

@@ -97,6 +97,9 @@ class FakePlatform:
         running = self.desired if ts.healthy else 0
         return eng.TaskSetCounts(self.desired, 0, running, ts.healthy, ts.status, ts.failed, "Essential container in task exited" if ts.failed else None)
 
+    def targets_healthy(self, region: str, target_group_arn: str) -> bool:
+        return True  # the fake's green targets pass their checks as soon as its task set is healthy
+
     def set_weights(self, region: str, listener_arn: str, blue_arn: str, green_arn: str, green_weight: int) -> bool:
         actions = lc.reweighted_actions(self.listeners[listener_arn], blue_arn, green_arn, green_weight)
         if actions is None:

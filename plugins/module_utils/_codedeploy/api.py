@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._aws import aws_call
+from ansible_collections.cutover.ecs.plugins.module_utils._aws import aws_call, paginate
 
 # --- applications -------------------------------------------------------------
 
@@ -108,3 +108,51 @@ def caller_arn(client: Any) -> str:
 @aws_call("look up the IAM role of the deployment group")
 def get_role_arn(client: Any, name: str) -> str:
     return client.get_role(RoleName=name)["Role"]["Arn"]
+
+
+# --- deployments (cutover.ecs.deploy) -------------------------------------------------
+
+
+@aws_call("list the CodeDeploy applications")
+def list_applications(client: Any) -> list:
+    return paginate(client, "list_applications", "applications")
+
+
+@aws_call("list the deployment groups of the CodeDeploy application", missing=("ApplicationDoesNotExistException",), missing_value=[])
+def list_deployment_groups(client: Any, application: str) -> list:
+    return paginate(client, "list_deployment_groups", "deploymentGroups", applicationName=application)
+
+
+@aws_call("list the deployments of the CodeDeploy deployment group")
+def list_deployments(client: Any, application: str, group: str, statuses: Optional[list] = None) -> list:
+    """Newest first."""
+    params: dict = {"applicationName": application, "deploymentGroupName": group}
+    if statuses:
+        params["includeOnlyStatuses"] = list(statuses)
+    return paginate(client, "list_deployments", "deployments", **params)
+
+
+@aws_call("get the CodeDeploy deployment", missing=("DeploymentDoesNotExistException",))
+def get_deployment(client: Any, deployment_id: str) -> Optional[dict]:
+    return client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+
+
+@aws_call("get the CodeDeploy deployment's ECS target", missing=("DeploymentNotStartedException",))
+def get_deployment_target(client: Any, deployment_id: str, target_id: str) -> Optional[dict]:
+    """None while the deployment has not started."""
+    return client.get_deployment_target(deploymentId=deployment_id, targetId=target_id)["deploymentTarget"]
+
+
+@aws_call("create the CodeDeploy deployment")
+def create_deployment(client: Any, **params: Any) -> str:
+    return client.create_deployment(**params)["deploymentId"]
+
+
+@aws_call("continue the CodeDeploy deployment")
+def continue_deployment(client: Any, deployment_id: str, wait_type: str = "READY_WAIT") -> None:
+    client.continue_deployment(deploymentId=deployment_id, deploymentWaitType=wait_type)
+
+
+@aws_call("stop the CodeDeploy deployment")
+def stop_deployment(client: Any, deployment_id: str, rollback: bool) -> dict:
+    return client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=rollback)

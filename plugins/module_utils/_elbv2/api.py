@@ -189,3 +189,13 @@ def describe_security_groups_by_name(client: Any, names: list, vpc_id: Optional[
 @aws_call("describe the subnets", missing=("InvalidSubnetID.NotFound",), missing_value=[])
 def describe_subnets(client: Any, subnet_ids: list) -> list:
     return client.describe_subnets(SubnetIds=list(subnet_ids)).get("Subnets", [])
+
+
+@aws_call("look up the target groups", missing=("TargetGroupNotFound",), missing_value=[])
+def describe_target_groups(client: Any, names: list) -> list:
+    return client.describe_target_groups(Names=list(names)).get("TargetGroups", [])
+
+
+@aws_call("read the health of the targets", missing=("TargetGroupNotFound",), missing_value=[])
+def describe_target_health(client: Any, arn: str) -> list:
+    return client.describe_target_health(TargetGroupArn=arn).get("TargetHealthDescriptions", [])

@@ -1,0 +1,367 @@
+# Copyright: cutover.ecs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The CodeDeploy strategy: CreateDeployment with AppSpec content, followed through
+GetDeployment and GetDeploymentTarget until it ends (or reaches Ready when the caller
+verifies).
+
+CreateDeployment has no per-deployment ``deploymentReadyOption``: the group decides
+whether a deployment stops at Ready. With verify=false and a group that stops, this
+driver continues the deployment itself (ContinueDeployment READY_WAIT).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy import api
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
+
+ROLLBACK_CREATOR = "codeDeployRollback"
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+def _group(client: Any, application: str, name: str) -> Optional[dict]:
+    return api.get_deployment_group(client, application, name)
+
+
+def find_group(target: Target) -> tuple[str, dict]:
+    """(application, group info) of the service: given, named like the service, or searched."""
+    client = target.context.client("codedeploy")
+    application, name = target.options.get("application"), target.options.get("deployment_group")
+    cluster, service = target.cluster, target.service_name
+    if application and name:
+        group = _group(client, application, name)
+        if group is None:
+            raise InvalidInput(f"The CodeDeploy deployment group {application}/{name} does not exist", option="deployment_group")
+        if not plan.group_matches_service(group, cluster, service):
+            raise InvalidInput(
+                f"The deployment group {application}/{name} deploys {group.get('ecsServices')}, not {cluster}/{service}", option="deployment_group"
+            )
+        return application, group
+    applications = [application] if application else None
+    # The cheap guess first: our infrastructure role names both after the service.
+    guess = _group(client, application or service, name or service)
+    if guess is not None and plan.group_matches_service(guess, cluster, service):
+        return application or service, guess
+    for app in applications or api.list_applications(client):
+        for group_name in api.list_deployment_groups(client, app):
+            if name and group_name != name:
+                continue
+            group = _group(client, app, group_name)
+            if group is not None and plan.group_matches_service(group, cluster, service):
+                return app, group
+    raise InvalidInput(
+        f"No CodeDeploy deployment group deploys the service {service} in cluster {cluster}: create one (cutover.ecs.codedeploy_deployment_group) "
+        "or give application and deployment_group",
+        option="deployment_group",
+    )
+
+
+def _target_id(target: Target) -> str:
+    return f"{plan.name_of(target.cluster)}:{target.service_name}"
+
+
+def fetch_view(target: Target, deployment_id: str) -> dict:
+    client = target.context.client("codedeploy")
+    info = api.get_deployment(client, deployment_id)
+    if info is None:
+        raise CutoverError(f"The CodeDeploy deployment {deployment_id} does not exist")
+    deployment_target = None
+    if info.get("status") not in ("Created", "Queued"):
+        deployment_target = api.get_deployment_target(client, deployment_id, _target_id(target))
+    view = plan.codedeploy_view(info, deployment_target)
+    if deployment_target is not None and info.get("status") in plan.ACTIVE_STATUSES:
+        view["healthy"] = _healthy(target, plan.target_group_names(deployment_target))
+    view["creator"] = info.get("creator")
+    view["triggering_deployment_id"] = (info.get("rollbackInfo") or {}).get("rollbackTriggeringDeploymentId")
+    view["previous_task_definition"] = plan.appspec_task_definition(info.get("previousRevision"))
+    return view
+
+
+def _healthy(target: Target, names: dict) -> dict:
+    """Healthy targets of blue's and green's target groups (for the progress lines)."""
+    if not names:
+        return {}
+    client = target.context.client("elbv2")
+    arns = target.cache.setdefault("target_groups", {})
+    missing = sorted(set(names.values()) - set(arns))
+    if missing:
+        arns.update({group["TargetGroupName"]: group["TargetGroupArn"] for group in elbv2_api.describe_target_groups(client, missing)})
+    return {label: plan.healthy_count(elbv2_api.describe_target_health(client, arns[name])) for label, name in names.items() if name in arns}
+
+
+def active_deployments(target: Target, application: str, group: str) -> list[tuple[str, Optional[str]]]:
+    client = target.context.client("codedeploy")
+    found = []
+    for deployment_id in api.list_deployments(client, application, group, list(plan.ACTIVE_STATUSES)):
+        info = api.get_deployment(client, deployment_id)
+        if info is not None and info.get("status") in plan.ACTIVE_STATUSES:
+            found.append((deployment_id, plan.appspec_task_definition(info.get("revision"))))
+    return found
+
+
+def _previous_task_definition(target: Target) -> Optional[str]:
+    return plan.serving_task_definition(target.service) or target.service.get("taskDefinition")
+
+
+# --- waits ---------------------------------------------------------------------------------
+
+
+def wait_for(target: Target, deployment_id: str, verify: bool) -> dict:
+    """The deployment's last view: final, or Ready when ``verify``. With verify=false a
+    deployment stopped at Ready (the group's STOP_DEPLOYMENT) is continued here."""
+    client = target.context.client("codedeploy")
+    view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: plan.codedeploy_done(v, True), f"CodeDeploy deployment {deployment_id}")
+    if view["status"] == "Ready" and not verify:
+        api.continue_deployment(client, deployment_id)
+        view = target.poller().wait(
+            lambda: fetch_view(target, deployment_id), lambda v: plan.codedeploy_done(v, False), f"CodeDeploy deployment {deployment_id}"
+        )
+    return view
+
+
+def wait_for_rollback(target: Target, view: dict) -> Optional[dict]:
+    rollback_id = view.get("rollback_deployment_id")
+    if not rollback_id:
+        return None
+    return target.poller().wait(lambda: fetch_view(target, rollback_id), lambda v: v["status"] in plan.FINAL_STATUSES, f"rollback deployment {rollback_id}")
+
+
+def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, fail_on_failure: bool = True) -> dict:
+    rollback_view = wait_for_rollback(target, view) if view["status"] in ("Stopped", "Failed") else None
+    outcome = plan.codedeploy_outcome(view, rollback_view)
+    result = plan.report(
+        "codedeploy",
+        view,
+        outcome,
+        previous,
+        view.get("task_definition") or target.task_definition_arn,
+        target.elapsed(),
+        target.progress.lines,
+        changed=changed,
+        rollback_deployment_id=view.get("rollback_deployment_id"),
+    )
+    if fail_on_failure and outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
+        message = f"CodeDeploy deployment {view['deployment_id']} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}"
+        raise CutoverError(message, **{key: value for key, value in result.items() if key != "changed"}, changed=True)
+    return result
+
+
+# --- deploy ------------------------------------------------------------------------------------
+
+
+def _traffic(target: Target) -> plan.TrafficChoice:
+    """The deployment config to name, checked; ``create`` is kept only when it is missing."""
+    choice = plan.traffic_config(target.options.get("traffic"))
+    client = target.context.client("codedeploy")
+    if choice.create is not None:
+        existing = api.get_deployment_config(client, choice.name)
+        problem = plan.config_mismatch(choice, existing)
+        if problem:
+            raise InvalidInput(problem, option="traffic")
+        return choice if existing is None else plan.TrafficChoice(choice.name)
+    if choice.name and not choice.name.startswith("CodeDeployDefault.") and api.get_deployment_config(client, choice.name) is None:
+        raise InvalidInput(f"The CodeDeploy deployment config {choice.name} does not exist", option="traffic")
+    return choice
+
+
+def _handle_conflict(target: Target, decision: plan.Decision, desired: str) -> None:
+    on_conflict = target.option("on_conflict", "fail")
+    if on_conflict == "fail" or target.context.check_mode:
+        if on_conflict == "fail":
+            raise CutoverError(plan.conflict_message(decision, desired), deployment_id=decision.deployment_id)
+        return
+    client = target.context.client("codedeploy")
+    if on_conflict == "stop":
+        api.stop_deployment(client, decision.deployment_id, True)
+    view = target.poller().wait(
+        lambda: fetch_view(target, decision.deployment_id), lambda v: v["status"] in plan.FINAL_STATUSES, f"the other deployment {decision.deployment_id}"
+    )
+    wait_for_rollback(target, view)
+
+
+def _plan_result(
+    target: Target, decision: plan.Decision, application: str, group: dict, appspec: dict, choice: plan.TrafficChoice, current_td: Optional[dict]
+) -> dict:
+    previous = _previous_task_definition(target)
+    result = plan.report(
+        "codedeploy",
+        {"deployment_id": decision.deployment_id},
+        {"status": plan.PLANNED if decision.action != plan.NOOP else plan.SUCCEEDED},
+        previous,
+        target.task_definition_arn,
+        target.elapsed(),
+        changed=decision.action != plan.NOOP,
+        plan={
+            "action": decision.action,
+            "reason": decision.reason,
+            "application": application,
+            "deployment_group": group.get("deploymentGroupName"),
+            "deployment_config": choice.name or group.get("deploymentConfigName"),
+            "creates_deployment_config": choice.create is not None,
+            "appspec": appspec,
+            "task_definition_diff": plan.task_definition_diff(current_td, target.task_definition or {}),
+        },
+    )
+    return result
+
+
+def run(target: Target) -> dict:
+    action = target.option("action", "deploy")
+    application, group = find_group(target)
+    if action != "deploy":
+        return _act_on_awaiting(target, application, group, action)
+    verify = bool(target.option("verify", False))
+    problem = plan.verify_problem(group, verify)
+    if problem:
+        raise InvalidInput(problem, option="verify")
+    container, port = plan.container_target(target.service, target.task_definition, target.options.get("container_name"), target.options.get("container_port"))
+    choice = _traffic(target)
+    desired = target.task_definition_arn
+    appspec = plan.build_appspec(desired, container, port, target.service)
+    group_name = group["deploymentGroupName"]
+    decision = plan.decide_codedeploy(target.service, active_deployments(target, application, group_name), desired)
+    previous = _previous_task_definition(target)
+
+    if decision.action == plan.CONFLICT:
+        _handle_conflict(target, decision, desired)
+        if not target.context.check_mode:
+            target.service = _reread_service(target)
+            previous = _previous_task_definition(target)
+            decision = plan.decide_codedeploy(target.service, active_deployments(target, application, group_name), desired)
+            if decision.action == plan.CONFLICT:
+                raise CutoverError(plan.conflict_message(decision, desired), deployment_id=decision.deployment_id)
+
+    if target.context.check_mode:
+        current_td = _describe_td(target, previous)
+        return _diff(target, _plan_result(target, decision, application, group, appspec, choice, current_td), current_td)
+
+    if decision.action == plan.NOOP:
+        view = {"deployment_id": None, "phases": [], "weights": {"blue": 0.0, "green": 100.0}}
+        return plan.report("codedeploy", view, {"status": plan.SUCCEEDED}, previous, desired, target.elapsed(), changed=False)
+
+    if decision.action == plan.ATTACH:
+        deployment_id = decision.deployment_id
+    else:
+        client = target.context.client("codedeploy")
+        if choice.create is not None:
+            api.create_deployment_config(client, **choice.create)
+        request = plan.create_deployment_request(
+            application,
+            group_name,
+            appspec,
+            choice.name,
+            target.option("rollback_on_alarms", []),
+            description=f"cutover.ecs.deploy of {plan.family_revision(desired)}",
+        )
+        deployment_id = api.create_deployment(client, **request)
+
+    if not target.option("wait", True):
+        view = fetch_view(target, deployment_id)
+        return plan.report("codedeploy", view, plan.codedeploy_outcome(view), previous, desired, target.elapsed(), target.progress.lines, changed=True)
+    view = wait_for(target, deployment_id, verify)
+    # Attaching waits for a deployment an earlier run started: that run changed the service.
+    return _finish(target, view, previous, changed=decision.action == plan.START)
+
+
+def _reread_service(target: Target) -> dict:
+    from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+
+    return ecs_api.describe_service(target.context.client("ecs"), target.cluster, target.service_name) or target.service
+
+
+def _describe_td(target: Target, reference: Optional[str]) -> Optional[dict]:
+    if not reference:
+        return None
+    from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+
+    found = ecs_api.describe_task_definition(target.context.client("ecs"), reference)
+    return found["taskDefinition"] if found else None
+
+
+def _diff(target: Target, result: dict, current_td: Optional[dict]) -> dict:
+    if target.context.diff_mode:
+        result["diff"] = result["plan"]["task_definition_diff"]
+    return result
+
+
+# --- continue / rollback of an awaiting deployment ------------------------------------------------
+
+
+def _awaiting(target: Target, application: str, group: str) -> Optional[str]:
+    given = target.options.get("deployment_id")
+    if given:
+        return given
+    active = active_deployments(target, application, group)
+    return active[0][0] if active else None
+
+
+def _act_on_awaiting(target: Target, application: str, group: dict, action: str) -> dict:
+    group_name = group["deploymentGroupName"]
+    deployment_id = _awaiting(target, application, group_name)
+    previous = _previous_task_definition(target)
+    if deployment_id is None:
+        # Nothing in progress: a re-run after the continue or rollback already happened.
+        result = describe(target, application, group)
+        result["changed"] = False
+        return result
+    view = fetch_view(target, deployment_id)
+    if view["status"] not in plan.ACTIVE_STATUSES:
+        return _finish(target, view, previous, changed=False, fail_on_failure=False)
+    if target.context.check_mode:
+        outcome = {"status": plan.SUCCEEDED if action == "continue" else plan.ROLLED_BACK}
+        return plan.report("codedeploy", view, outcome, previous, view.get("task_definition"), target.elapsed(), changed=True, plan={"action": action})
+    client = target.context.client("codedeploy")
+    if action == "rollback":
+        api.stop_deployment(client, deployment_id, True)
+        view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: v["status"] in plan.FINAL_STATUSES, f"stopping {deployment_id}")
+        if not target.option("wait", True):
+            return plan.report("codedeploy", view, plan.codedeploy_outcome(view), previous, view.get("task_definition"), target.elapsed(), changed=True)
+        return _finish(target, view, previous, changed=True, fail_on_failure=False)
+    if view["status"] == "Ready":
+        api.continue_deployment(client, deployment_id)
+    if not target.option("wait", True):
+        return plan.report("codedeploy", view, plan.codedeploy_outcome(view), previous, view.get("task_definition"), target.elapsed(), changed=True)
+    view = wait_for(target, deployment_id, verify=False)
+    return _finish(target, view, previous, changed=True)
+
+
+# --- deployment_info -------------------------------------------------------------------------------
+
+
+def describe(target: Target, application: Optional[str] = None, group: Optional[dict] = None) -> dict:
+    """The group's active deployment, else its newest; a rollback deployment is reported
+    as the deployment it rolled back."""
+    if group is None:
+        application, group = find_group(target)
+    client = target.context.client("codedeploy")
+    group_name = group["deploymentGroupName"]
+    ids = [d for d, _td in active_deployments(target, application, group_name)] or api.list_deployments(client, application, group_name)
+    previous = _previous_task_definition(target)
+    if not ids:
+        return plan.report("codedeploy", None, {"status": "none"}, previous, previous, target.elapsed(), exists=False)
+    view = fetch_view(target, ids[0])
+    rollback_view = None
+    if view.get("creator") == ROLLBACK_CREATOR and view.get("triggering_deployment_id"):
+        rollback_view, view = view, fetch_view(target, view["triggering_deployment_id"])
+    elif view["status"] in ("Stopped", "Failed") and view.get("rollback_deployment_id"):
+        rollback_view = fetch_view(target, view["rollback_deployment_id"])
+    outcome = plan.codedeploy_outcome(view, rollback_view)
+    return plan.report(
+        "codedeploy",
+        view,
+        outcome,
+        view.get("previous_task_definition"),
+        view.get("task_definition"),
+        target.elapsed(),
+        exists=True,
+        deployment_status=view["status"],
+        rollback_deployment_id=view.get("rollback_deployment_id"),
+        application=application,
+        deployment_group=group_name,
+    )

@@ -1,0 +1,62 @@
+# Copyright: cutover.ecs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Entry points of cutover.ecs.deploy and cutover.ecs.deployment_info.
+
+Both read the service, pick the strategy (``plan.resolve_strategy``) and hand over to
+the strategy's driver (``codedeploy`` or ``rolling``). Everything that can be checked
+is checked before the first mutating call; check mode makes none.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, plan, rolling
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
+
+DRIVERS = {"codedeploy": codedeploy, "rolling": rolling}
+
+
+def _read_service(context: Context, options: Mapping[str, Any]) -> dict:
+    service = ecs_api.describe_service(context.client("ecs"), options["cluster"], options["service"])
+    if service is None:
+        raise InvalidInput(f"The service {options['service']} does not exist in cluster {options['cluster']} (or is INACTIVE)", option="service")
+    return service
+
+
+def _resolve_task_definition(context: Context, reference: str) -> dict:
+    found = ecs_api.describe_task_definition(context.client("ecs"), reference)
+    if found is None or found["taskDefinition"].get("status") == "INACTIVE":
+        raise InvalidInput(
+            f"The task definition {reference} does not exist (or is INACTIVE): register it first or fix task_definition", option="task_definition"
+        )
+    return found["taskDefinition"]
+
+
+def ensure_deployment(context: Context, options: Mapping[str, Any]) -> dict:
+    """cutover.ecs.deploy."""
+    started = time.monotonic()
+    plan.validate_options(options)
+    service = _read_service(context, options)
+    strategy = plan.resolve_strategy(options.get("strategy"), service)
+    task_definition = _resolve_task_definition(context, options["task_definition"]) if options.get("task_definition") else None
+    target = Target(context=context, options=options, service=service, strategy=strategy, task_definition=task_definition, started=started)
+    return DRIVERS[strategy].run(target)
+
+
+def describe_deployment(context: Context, options: Mapping[str, Any]) -> dict:
+    """cutover.ecs.deployment_info: the current or latest deployment, one shape for all strategies."""
+    started = time.monotonic()
+    if options.get("strategy") == "ecs":
+        plan.validate_options({"strategy": "ecs", "action": "continue"})
+    service = _read_service(context, options)
+    strategy = plan.resolve_strategy(options.get("strategy"), service)
+    target = Target(context=context, options=options, service=service, strategy=strategy, task_definition=None, started=started)
+    result = DRIVERS[strategy].describe(target)
+    result["changed"] = False
+    return result

@@ -1,0 +1,144 @@
+#!/usr/bin/python
+# Copyright: cutover.ecs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: deployment_info
+short_description: The current or latest deployment of an Amazon ECS service, for any strategy
+version_added: 0.1.0
+description:
+  - Returns the deployment in progress of a service, or its latest one, in the shape M(cutover.ecs.deploy) returns.
+  - V(codedeploy) services (deployment controller C(CODE_DEPLOY)) report their deployment group's active or newest CodeDeploy
+    deployment; a rollback deployment is reported as the deployment it rolled back (C(status=rolled_back)).
+  - V(rolling) services (deployment controller C(ECS)) report their PRIMARY deployment, or the one the circuit breaker rolled back.
+  - Makes read calls only, so it runs the same in check mode.
+options:
+  cluster:
+    description: Name or ARN of the cluster.
+    type: str
+    default: default
+  service:
+    description: Name of the service.
+    type: str
+    required: true
+  strategy:
+    description: V(auto) takes it from the service's deployment controller; V(ecs) is not supported yet.
+    type: str
+    choices: [auto, codedeploy, rolling, ecs]
+    default: auto
+  application:
+    description: CodeDeploy application. Default is searched (first an application named like the service).
+    type: str
+  deployment_group:
+    description: CodeDeploy deployment group. Default is the group that deploys this service.
+    type: str
+author:
+  - cutover.ecs developers (@cutover-ecs)
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: What is the service's deployment doing?
+  cutover.ecs.deployment_info:
+    cluster: shop
+    service: web
+  register: deployment
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ deployment.status }} {{ deployment.task_definition }} {{ deployment.weights }}"
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the service has a deployment to report.
+  returned: always
+  type: bool
+  sample: true
+status:
+  description: V(succeeded), V(awaiting_verification), V(in_progress), V(rolled_back), V(failed), or V(none).
+  returned: always
+  type: str
+  sample: succeeded
+deployment_status:
+  description: The status as AWS reports it (CodeDeploy status, or ECS rolloutState).
+  returned: when O(ignore:exists=true)
+  type: str
+  sample: Succeeded
+strategy:
+  description: V(codedeploy) or V(rolling).
+  returned: always
+  type: str
+  sample: codedeploy
+deployment_id:
+  description: The CodeDeploy or ECS deployment id.
+  returned: always
+  type: str
+  sample: d-ABCDEFGHI
+previous_task_definition:
+  description: The task definition served before this deployment, when known.
+  returned: always
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/web:41
+task_definition:
+  description: The task definition the deployment deploys.
+  returned: always
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/web:42
+phases:
+  description: CodeDeploy lifecycle events or ECS deployments, with status and times.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: Install, status: Succeeded, started_at: "2026-01-01T10:00:00+00:00", ended_at: "2026-01-01T10:00:40+00:00"}]
+weights:
+  description: Percent of production traffic on blue and green (at the end, for a finished deployment).
+  returned: always
+  type: dict
+  sample: {blue: 0.0, green: 100.0}
+rolled_back:
+  description: Whether the deployment was rolled back.
+  returned: always
+  type: bool
+  sample: false
+rollback_reason:
+  description: Why it was rolled back.
+  returned: always
+  type: str
+  sample: null
+elapsed:
+  description: Seconds the module ran.
+  returned: always
+  type: float
+  sample: 0.4
+progress:
+  description: Always empty (deployment_info does not wait); kept so both modules return one shape.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+"""
+
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy.ensure import describe_deployment
+from ansible_collections.cutover.ecs.plugins.module_utils._module import build_module, run_module
+
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", default="default"),
+    service=dict(type="str", required=True),
+    strategy=dict(type="str", choices=["auto", "codedeploy", "rolling", "ecs"], default="auto"),
+    application=dict(type="str"),
+    deployment_group=dict(type="str"),
+)
+
+
+def main() -> None:
+    run_module(build_module(ARGUMENT_SPEC), describe_deployment)
+
+
+if __name__ == "__main__":
+    main()
