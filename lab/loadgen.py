@@ -69,6 +69,10 @@ class LoadReport:
         total = sum(counts.values())
         return counts[version] / total if total else 0.0
 
+    def sequence(self, since: float | None = None, until: float | None = None) -> list[str | None]:
+        """The versions of successful responses in the order they were asked for."""
+        return [sample.version for sample in self._window(since, until) if sample.ok]
+
     def last_version(self) -> str | None:
         ok = [sample for sample in self.samples if sample.ok]
         return ok[-1].version if ok else None
@@ -145,6 +149,20 @@ class LoadGenerator:
         self._thread.join(timeout=self.timeout + 5)
         self._pool.shutdown(wait=True)
         return self.report()
+
+    @property
+    def count(self) -> int:
+        """Requests answered (or failed) so far."""
+        with self._lock:
+            return len(self._samples)
+
+    def wait_count(self, count: int, timeout: float = 60.0) -> None:
+        """Block until ``count`` requests have completed; raises TimeoutError after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while self.count < count:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"only {self.count} of {count} requests completed in {timeout:g} s")
+            time.sleep(0.05)
 
     def report(self) -> LoadReport:
         with self._lock:

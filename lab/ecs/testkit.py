@@ -148,3 +148,15 @@ def health_states(elbv2: Any, target_group_arn: str) -> dict[str, str]:
 
 def healthy_count(elbv2: Any, target_group_arn: str) -> int:
     return sum(state == "healthy" for state in health_states(elbv2, target_group_arn).values())
+
+
+def version_at(url: str) -> str | None:
+    """The ``version`` the sample service reports at ``url``, or None when nothing answers."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return json.loads(response.read()).get("version")
+    except (OSError, ValueError):
+        return None

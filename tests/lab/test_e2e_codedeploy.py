@@ -10,15 +10,10 @@ CodeDeploy" (monitoring-create-alarms.html).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,84 +22,11 @@ from test_codedeploy_engine_api import PROD_PORT, ROLLBACK_ALL, SETTLE, TEST_POR
 
 from lab.ecs.sampleimage import SampleImages
 from lab.ecs.testkit import unique, wait_for
+from lab.loadgen import LoadGenerator
 
 __all__ = ["cluster", "images"]  # module fixtures shared with the conformance tests
 
-RATE = 100.0
-MAX_LOAD_SECONDS = 900.0
 CANARY_HOLD_SECONDS = 20.0
-
-
-@dataclass(frozen=True)
-class Sample:
-    at: float
-    version: str | None
-    error: str | None = None
-
-
-class LoadGenerator:
-    """About ``rate`` GETs a second from a few threads, bounded in time and count."""
-
-    def __init__(self, url: str, rate: float = RATE, threads: int = 5, max_seconds: float = MAX_LOAD_SECONDS) -> None:
-        self.url = url
-        self.interval = threads / rate
-        self.threads = threads
-        self.deadline = time.monotonic() + max_seconds
-        self.max_requests = int(rate * max_seconds)
-        self.samples: list[Sample] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._workers: list[threading.Thread] = []
-
-    def __enter__(self) -> LoadGenerator:
-        for index in range(self.threads):
-            worker = threading.Thread(target=self._run, args=(index * self.interval / self.threads,), daemon=True)
-            worker.start()
-            self._workers.append(worker)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for worker in self._workers:
-            worker.join(10)
-
-    def _run(self, offset: float) -> None:
-        next_at = time.monotonic() + offset
-        while not self._stop.is_set() and time.monotonic() < self.deadline and len(self.samples) < self.max_requests:
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
-            next_at += self.interval
-            sample = self._one()
-            with self._lock:
-                self.samples.append(sample)
-
-    def _one(self) -> Sample:
-        at = time.monotonic()
-        try:
-            with urllib.request.urlopen(self.url, timeout=5) as response:
-                return Sample(at, json.loads(response.read()).get("version"))
-        except urllib.error.HTTPError as exc:
-            return Sample(at, None, f"HTTP {exc.code}")
-        except (OSError, ValueError) as exc:
-            return Sample(at, None, f"{type(exc).__name__}: {exc}")
-
-    # what was seen -------------------------------------------------------------------------------
-    def snapshot(self) -> list[Sample]:
-        with self._lock:
-            return sorted(self.samples, key=lambda s: s.at)
-
-    def failures(self) -> list[Sample]:
-        return [s for s in self.snapshot() if s.error is not None]
-
-    def versions(self, start: float = 0.0, end: float = float("inf")) -> list[str | None]:
-        return [s.version for s in self.snapshot() if start <= s.at <= end and s.error is None]
-
-    def wait_count(self, count: int) -> None:
-        wait_for(f"{count} requests sent", lambda: len(self.samples), lambda n: n >= count, timeout=60)
 
 
 @pytest.fixture
@@ -121,8 +43,8 @@ def aws_cli() -> list[str]:
 
 
 def assert_no_failures(load: LoadGenerator) -> None:
-    failures = load.failures()
-    assert failures == [], f"{len(failures)} of {len(load.samples)} requests failed, first: {failures[:3]}"
+    report = load.report()
+    assert report.failed == 0, f"{report.failed} of {report.total} requests failed, first: {report.failures(3)}"
 
 
 def test_all_at_once_under_load(lab: Any, world: BlueGreenWorld) -> None:
@@ -144,9 +66,9 @@ def test_all_at_once_under_load(lab: Any, world: BlueGreenWorld) -> None:
         assert waited.returncode == 0, waited.stderr
         world.wait_version("2", port=TEST_PORT)
         world.wait_version("2", port=PROD_PORT)
-        load.wait_count(len(load.samples) + 200)
+        load.wait_count(load.count + 200)
     assert_no_failures(load)
-    versions = load.versions()
+    versions = load.report().sequence()
     assert versions[:50] == ["1"] * 50 and versions[-50:] == ["2"] * 50
     assert set(versions) == {"1", "2"}
     assert world.info(deployment_id)["status"] == "Succeeded"
@@ -179,7 +101,7 @@ def test_canary_holds_ten_percent(lab: Any, world: BlueGreenWorld) -> None:
         world.wait_version("2")
     assert_no_failures(load)
     # HAProxy follows a weight change within a reconcile tick or two: leave the first seconds out
-    window = load.versions(canary_seen + 2.0, last_canary)
+    window = load.report().sequence(canary_seen + 2.0, last_canary)
     assert len(window) >= 300, f"only {len(window)} answers while the canary held"
     share = window.count("2") / len(window)
     print(f"canary: v2 answered {share:.3f} of {len(window)} requests while the canary held")
@@ -195,9 +117,9 @@ def test_stop_deployment_keeps_prod_on_blue_until_continue(world: BlueGreenWorld
         deployment_id = world.create_deployment(group)
         world.wait_status(deployment_id, "Ready", timeout=2 * SETTLE)
         world.wait_version("2", port=TEST_PORT)
-        load.wait_count(len(load.samples) + 300)
+        load.wait_count(load.count + 300)
         continued = time.monotonic()
-        assert set(load.versions(end=continued)) == {"1"}
+        assert set(load.report().sequence(until=continued)) == {"1"}
         world.deploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
         assert world.wait_status(deployment_id, "Succeeded", "Failed", "Stopped")["status"] == "Succeeded"
         world.wait_version("2")
@@ -217,9 +139,9 @@ def test_stop_with_rollback_returns_prod_to_blue(world: BlueGreenWorld) -> None:
         rollback_id = world.info(deployment_id)["rollbackInfo"]["rollbackDeploymentId"]
         assert world.wait_status(rollback_id, "Succeeded", "Failed")["status"] == "Succeeded"
         world.wait_version("1")
-        load.wait_count(len(load.samples) + 300)
+        load.wait_count(load.count + 300)
     assert_no_failures(load)
-    assert load.versions()[-100:] == ["1"] * 100
+    assert load.report().sequence()[-100:] == ["1"] * 100
     assert [ts["taskDefinition"] for ts in world.task_sets()] == [world.td_v1]
 
 
@@ -243,6 +165,6 @@ def test_alarm_in_the_termination_wait_returns_prod_to_blue(world: BlueGreenWorl
         assert (info["status"], info["errorInformation"]["code"]) == ("Stopped", "ALARM_ACTIVE")
         assert world.wait_status(info["rollbackInfo"]["rollbackDeploymentId"], "Succeeded", "Failed")["status"] == "Succeeded"
         world.wait_version("1")
-        load.wait_count(len(load.samples) + 300)
+        load.wait_count(load.count + 300)
     assert_no_failures(load)
-    assert load.versions()[-100:] == ["1"] * 100
+    assert load.report().sequence()[-100:] == ["1"] * 100

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -124,6 +127,17 @@ def test_service_answers_from_real_containers(world: dict[str, Any]) -> None:
     for task in tasks:
         with urllib.request.urlopen(f"http://{task_ip(task)}:{SAMPLE_PORT}/version", timeout=5) as response:
             assert b'"version": "1"' in response.read()
+
+
+def test_aws_cli_waits_for_the_service_to_be_stable(lab: Any, world: dict[str, Any]) -> None:
+    """https://docs.aws.amazon.com/cli/latest/reference/ecs/wait/services-stable.html
+
+    A real client: the AWS CLI's ``aws ecs wait services-stable`` (DescribeServices until one
+    deployment whose running count equals the desired count) returns 0 against the lab."""
+    aws = Path(sys.executable).parent / "aws"
+    command = [str(aws), "ecs", "wait", "services-stable", "--cluster", world["cluster"], "--services", world["service"]]
+    waited = subprocess.run([*command, "--endpoint-url", lab.url, "--region", "us-east-1"], env=lab.env, capture_output=True, text=True, timeout=300)
+    assert waited.returncode == 0, waited.stderr
 
 
 def test_rolling_update_under_load_drops_nothing(world: dict[str, Any], images: SampleImages, load: LoadGenerator) -> None:

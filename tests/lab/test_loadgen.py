@@ -104,3 +104,18 @@ def test_keepalive_reuses_connections():
     assert report.failed == 0
     assert report.total >= 40
     assert len(_KeepAliveHandler.peers) <= 2 < report.total
+
+
+def test_sequence_and_wait_count(server):
+    load = LoadGenerator(f"http://127.0.0.1:{server}/version", rate=50, max_seconds=30).start()
+    try:
+        load.wait_count(20, timeout=10)
+        assert load.count >= 20
+        middle = time.monotonic()
+        load.wait_count(load.count + 10, timeout=10)
+    finally:
+        report = load.stop()
+    assert report.sequence() == ["Version 1"] * report.total
+    assert 0 < len(report.sequence(until=middle)) < report.total
+    with pytest.raises(TimeoutError):
+        LoadGenerator("http://127.0.0.1:1/version").wait_count(1, timeout=0.2)

@@ -10,8 +10,6 @@ shows.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,19 +17,11 @@ import pytest
 from moto_counting_server import mutating_calls
 
 from lab.ecs.sampleimage import SampleImages, ensure_sample_images
-from lab.ecs.testkit import SAMPLE_PORT, awsvpc, default_subnets, register_sample, unique, wait_for
+from lab.ecs.testkit import SAMPLE_PORT, awsvpc, create_target_group, default_subnets, register_sample, unique, version_at, wait_for
 
 PROD_PORT, TEST_PORT = 8000, 9000
 ROLE = "arn:aws:iam::123456789012:role/codedeploy-ecs"
 WAIT = {"wait_timeout": 300, "poll_interval": 1}
-
-
-def version(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return json.loads(response.read()).get("version")
-    except (OSError, ValueError):
-        return None
 
 
 class CodeDeployWorld:
@@ -92,18 +82,7 @@ class CodeDeployWorld:
         self.wait_version("1")
 
     def _target_group(self, name: str, vpc: str) -> str:
-        arn = self.elbv2.create_target_group(
-            Name=name,
-            Protocol="HTTP",
-            Port=SAMPLE_PORT,
-            VpcId=vpc,
-            TargetType="ip",
-            HealthCheckPath="/healthcheck",
-            HealthCheckIntervalSeconds=5,
-            HealthCheckTimeoutSeconds=2,
-            HealthyThresholdCount=2,
-            UnhealthyThresholdCount=2,
-        )["TargetGroups"][0]["TargetGroupArn"]
+        arn = create_target_group(self.elbv2, name, vpc)
         self.elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "2"}])
         return arn
 
@@ -123,7 +102,7 @@ class CodeDeployWorld:
         streak = {"n": 0}
 
         def probe() -> int:
-            streak["n"] = streak["n"] + 1 if version(self.url(port)) == wanted else 0
+            streak["n"] = streak["n"] + 1 if version_at(self.url(port)) == wanted else 0
             return streak["n"]
 
         wait_for(f"{samples} answers of version {wanted} on port {port}", probe, lambda n: n >= samples, timeout=120, interval=0.2)
@@ -152,7 +131,7 @@ def test_check_mode_plans_without_mutating(world: CodeDeployWorld, run_module_on
     assert properties["LoadBalancerInfo"] == {"ContainerName": "app", "ContainerPort": SAMPLE_PORT}
     assert "containerDefinitions" in result["diff"]["after"]
     assert mutating_calls(calls) == []
-    assert version(world.url()) == "1"
+    assert version_at(world.url()) == "1"
 
 
 def test_all_at_once_v1_to_v2(world: CodeDeployWorld, run_module_on_lab: Any) -> None:
@@ -199,7 +178,7 @@ def test_verify_then_continue(world: CodeDeployWorld, run_module_on_lab: Any) ->
     assert (awaiting["changed"], awaiting["status"]) == (True, "awaiting_verification")
     assert mutating_calls(calls) == ["codedeploy:CreateDeployment"]
     world.wait_version("1", port=TEST_PORT)
-    assert version(world.url()) == "2", "production moved before verification"
+    assert version_at(world.url()) == "2", "production moved before verification"
     # a re-run while it waits attaches to it: no second deployment
     again, calls = run_module_on_lab("deploy", world.args(task_definition=world.td_v1b, verify=True))
     assert (again["status"], again["deployment_id"]) == ("awaiting_verification", awaiting["deployment_id"])

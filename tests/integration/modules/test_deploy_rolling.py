@@ -10,7 +10,6 @@ re-run (no mutating call), a broken release that the circuit breaker rolls back,
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,17 +17,9 @@ import pytest
 from moto_counting_server import mutating_calls
 
 from lab.ecs.sampleimage import SampleImages, ensure_sample_images
-from lab.ecs.testkit import SAMPLE_PORT, awsvpc, create_alb, default_subnets, register_sample, unique, wait_for
+from lab.ecs.testkit import SAMPLE_PORT, awsvpc, create_alb, default_subnets, register_sample, unique, version_at, wait_for
 
 WAIT = {"wait_timeout": 300, "poll_interval": 1}
-
-
-def version(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return json.loads(response.read()).get("version")
-    except (OSError, ValueError):
-        return None
 
 
 class RollingWorld:
@@ -63,7 +54,7 @@ class RollingWorld:
         streak = {"n": 0}
 
         def probe() -> int:
-            streak["n"] = streak["n"] + 1 if version(self.url) == wanted else 0
+            streak["n"] = streak["n"] + 1 if version_at(self.url) == wanted else 0
             return streak["n"]
 
         wait_for(f"{samples} answers of version {wanted}", probe, lambda n: n >= samples, timeout=120, interval=0.2)
