@@ -12,8 +12,8 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the lab and the image pipeline need.
 DEB_PACKAGES := python3-venv podman runc buildah haproxy docker-registry mmdebstrap uidmap slirp4netns curl git shellcheck
 
-.PHONY: help setup deps-debian venv test test-unit test-integration test-service test-lab sanity lint \
-        base-image lab-up lab-down lab-status demo bench clean
+.PHONY: help setup deps-debian venv test test-unit test-integration test-service test-lab test-molecule sanity lint \
+        base-image lab-up lab-down lab-status demo bench faults iam-policy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ $(LINK):
 	mkdir -p $(dir $(LINK))
 	ln -sfn ../../.. $(LINK)
 
-test: setup lint test-unit test-service test-integration test-lab sanity ## run every test (what CI runs)
+test: setup lint test-unit test-service test-integration test-lab test-molecule sanity ## run every test (what CI runs)
 
 lint: setup ## ruff and ansible-lint (production profile)
 	$(VENV)/bin/ruff check .
@@ -58,6 +58,11 @@ test-integration: setup ## modules against moto's server and the lab
 test-lab: setup ## the lab's conformance and end-to-end suite
 	@if ls tests/lab/test_*.py >/dev/null 2>&1; then $(PYTEST) -q tests/lab; fi
 
+test-molecule: setup base-image ## Molecule: codedeploy, rolling, ecs against labs of their own; localstack when it can
+	$(PYTEST) -q extensions/molecule/tests
+	@set -e; for scenario in codedeploy rolling ecs localstack; do \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s $$scenario; done
+
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/cutover/ecs
 	tests/sanity/run.sh
 
@@ -67,9 +72,16 @@ base-image: setup ## build localhost/cutover/python-base:bookworm with mmdebstra
 demo: setup ## start the lab, deploy v1 of the sample service, cut over to v2 under live traffic
 	scripts/demo.sh
 
-bench: setup ## benchmarks: lab start-up and API latency, ELB changes under load (JSON in bench-results/)
+bench: setup base-image ## benchmarks: lab start-up and API latency, ELB changes, cutovers and rollbacks under load (JSON in bench-results/)
 	$(PY) benchmarks/lab_core.py
 	$(PY) benchmarks/lab_elb.py
+	$(PY) benchmarks/cutover.py
+
+faults: setup base-image ## the fault matrix under load (JSON in bench-results/faults.json)
+	$(PYTEST) -q tests/faults
+
+iam-policy: setup base-image ## regenerate policy/cutover-ecs-policy.json from the lab's call log of a full run
+	$(PY) scripts/iam_policy.py collect
 
 lab-up: setup ## start the lab on http://127.0.0.1:4566
 	$(PY) -m lab up

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_loopback_prefix() -> str:
+    """A ``127.N`` prefix no other lab on this machine serves: its first load balancer and
+    task addresses can be bound. Random, so labs started together rarely try the same one."""
+    import random
+
+    candidates = list(range(100, 250))
+    random.shuffle(candidates)
+    for second in candidates:
+        if all(_bindable(f"127.{second}.{third}.1", port) for third, port in ((1, 80), (1, 9000), (2, 8080))):
+            return f"127.{second}"
+    raise RuntimeError("no free 127.N loopback prefix for a test lab")
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except PermissionError:
+            return True  # not root: nothing to learn from a privileged port
+        except OSError:
+            return False
+    return True
+
+
 class LabHandle:
     """A running test lab: its URL, its environment, and helpers to talk to it."""
 
@@ -35,7 +60,7 @@ class LabHandle:
         self.dir = lab_dir
         self.url = f"http://127.0.0.1:{self.port}"
         self.registry_host = f"127.0.0.1:{self.registry_port}"
-        self.loopback_prefix = f"127.{100 + self.port % 150}"
+        self.loopback_prefix = free_loopback_prefix()
         self.env = dict(
             os.environ,
             LAB_PORT=str(self.port),
@@ -90,3 +115,18 @@ class LabHandle:
         stopped = self.cli("down")
         if stopped.returncode != 0:
             raise RuntimeError(f"lab down failed: {stopped.stdout}{stopped.stderr}")
+
+
+def running_lab(handle: LabHandle) -> Iterator[LabHandle]:
+    """A pytest fixture's body: the lab up for the fixture's scope, down at its end; a lab
+    that does not come up fails the test with its log."""
+    import pytest
+
+    try:
+        handle.up()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield handle
+    finally:
+        handle.down()

@@ -8,7 +8,7 @@ export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-lab} AWS_SECRET_ACCESS_KEY=${AWS_S
 export AWS_REGION=${AWS_REGION:-us-east-1} AWS_URL=${AWS_URL:-http://127.0.0.1:4566}
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 name=${DEMO_NAME:-demo}
-strategy=${DEMO_STRATEGY:-codedeploy}   # or rolling
+strategy=${DEMO_STRATEGY:-codedeploy}   # or ecs, or rolling
 # Lab minutes pass 10 times faster (CodeDeploy's 5-minute termination wait takes 30 s).
 export LAB_TIME_SCALE=${LAB_TIME_SCALE:-10}
 base=localhost/cutover/python-base:bookworm

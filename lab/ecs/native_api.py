@@ -70,14 +70,16 @@ def update_service(req: Request) -> Response:
         service = _service(req, params.get("cluster"), params.get("service") or "")
     except ServiceException as exc:
         return _moto_error(req, exc)
-    previous = dict(getattr(service, "deployment_configuration", None) or {})
+    kept = dict(getattr(service, "deployment_configuration", None) or {})
+    # A new strategy takes its own settings: the old strategy's canary or linear settings go.
+    previous = nl.settings_for_strategy(kept, (params.get("deploymentConfiguration") or {}).get("strategy"))
     config = normalized_deployment_configuration(params.get("deploymentConfiguration"), controller_type(service), previous)
     error = nl.config_error(config, params.get("loadBalancers") or service.load_balancers, controller_type(service))
     if error:
         return aws_error(req, "InvalidParameterException", error)
     native = getattr(req.lab, "ecs_native", None)
     if not nl.is_native(config) and native is None:
-        return _delegate(_ecs_update_service, req)
+        return _update_from(service, previous, kept, req)
     engine = engine_of(req)
     running = engine.active_for(req.region, service.cluster_name, service.name)
     if running is not None and (params.get("taskDefinition") or params.get("forceNewDeployment") or params.get("loadBalancers")):
@@ -87,12 +89,21 @@ def update_service(req: Request) -> Response:
     state = engine.ecs.scheduler.state_of(req.region, service)
     blue = state.primary
     source_revision = engine.revision_of(req.region, service)
-    response = _delegate(_ecs_update_service, req)
+    response = _update_from(service, previous, kept, req)
     if response.status_code >= 300:
         return response
     green = state.primary
     if nl.is_native(config) and green is not None and green is not blue:
         engine.start(req.region, service, source_revision, blue, green)
+    return response
+
+
+def _update_from(service: Any, previous: dict[str, Any], kept: dict[str, Any], req: Request) -> Response:
+    """The ECS package's UpdateService, merging onto ``previous``; ``kept`` is restored when it fails."""
+    service.deployment_configuration = previous
+    response = _delegate(_ecs_update_service, req)
+    if response.status_code >= 300:
+        service.deployment_configuration = kept
     return response
 
 

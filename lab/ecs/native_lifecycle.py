@@ -207,6 +207,14 @@ def config_error(config: dict[str, Any] | None, load_balancers: list[dict[str, A
     return _strategy_settings_error(config, strategy) or _hooks_error(config.get("lifecycleHooks") or [])
 
 
+def settings_for_strategy(config: dict[str, Any], strategy: str | None) -> dict[str, Any]:
+    """``config`` without another strategy's settings, when an update names ``strategy``."""
+    if not strategy:
+        return dict(config)
+    own = {LINEAR: "linearConfiguration", CANARY: "canaryConfiguration"}.get(strategy)
+    return {k: v for k, v in config.items() if k not in ("linearConfiguration", "canaryConfiguration") or k == own}
+
+
 def _strategy_settings_error(config: dict[str, Any], strategy: str) -> str | None:
     bake = config.get("bakeTimeInMinutes")
     if bake is not None and not 0 <= int(bake) <= 1440:

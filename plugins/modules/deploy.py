@@ -6,64 +6,77 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: deploy
-short_description: Cut an Amazon ECS service over to a task definition (CodeDeploy blue/green or rolling)
+short_description: Cut an Amazon ECS service over to a task definition (CodeDeploy, ECS-native blue/green, or rolling)
 version_added: 0.1.0
 description:
   - Moves production traffic of an ECS service to a task definition and reports how it went.
-  - The strategy comes from the service's deployment controller (V(CODE_DEPLOY) runs V(codedeploy), V(ECS) runs V(rolling)),
+  - The strategy comes from the service (deployment controller V(CODE_DEPLOY) runs V(codedeploy); the V(ECS) controller runs V(ecs)
+    when the service's deployment strategy is V(BLUE_GREEN), V(LINEAR) or V(CANARY), and V(rolling) when it is V(ROLLING)),
     or is given and then checked against it.
   - V(codedeploy) creates a CodeDeploy deployment whose AppSpec the module builds from the service (container, port, network
     configuration) and the task definition, optionally with a traffic config of its own (all at once, canary, linear or a named config),
     and follows its lifecycle events until it ends.
+  - V(ecs) updates the service with the task definition (UpdateService), which starts an ECS service deployment of the service's
+    strategy, and follows it through its lifecycle stages (DescribeServiceDeployments) until it ends. With O(traffic) or
+    O(rollback_on_alarms) the same UpdateService also changes the service's deployment configuration (strategy, canary or linear
+    settings, alarms), which stays on the service for later deployments. A deployment that ends C(ROLLBACK_SUCCESSFUL) (circuit
+    breaker, alarms, a hook's rollback) fails the task with RV(rolled_back=true); C(STOPPED) and C(ROLLBACK_FAILED) fail it too.
   - V(rolling) updates the service with the task definition and waits for the deployment's rolloutState V(COMPLETED). A
     V(FAILED) rollout fails the task, with RV(rolled_back=true) when the circuit breaker rolled the service back.
   - Idempotent. When the service already serves the task definition with all production traffic the module makes read calls only
     and returns C(changed=false). When a deployment to the same task definition is in progress it attaches to it and waits; it never
     starts a second one. A deployment to another task definition in progress fails the task, or is waited for or stopped (O(on_conflict)).
-  - Verification gate (V(codedeploy)). With O(verify=true) the module returns C(status=awaiting_verification) once green serves the test
-    listener and before it takes production traffic. Run your checks against the test listener, then call the module again with
-    O(action=continue) or O(action=rollback).
+  - Verification gate (V(codedeploy) and V(ecs)). With O(verify=true) the module returns C(status=awaiting_verification) once green
+    serves the test listener and before it takes production traffic. Run your checks against the test listener, then call the module
+    again with O(action=continue) or O(action=rollback).
   - CodeDeploy has no per-deployment ready option, so O(verify=true) needs a deployment group whose C(deployment_ready_option) has
     C(action_on_timeout=STOP_DEPLOYMENT) (and a C(wait_time_in_minutes) long enough for your checks). With such a group and
     O(verify=false) the module continues the deployment itself as soon as it is ready.
-  - Every poll adds a line to RV(progress) (phase, traffic split, blue and green running task counts).
-  - In check mode the module returns the plan (strategy, what it would do, the AppSpec, the task definition diff) and makes no mutating call.
-  - The ECS-native strategies (O(strategy=ecs)) are not supported yet.
+  - ECS has no per-deployment hook either, so with V(ecs) O(verify=true) needs a service with a test listener rule
+    (C(advanced_configuration.test_listener_rule)) and a C(PAUSE) lifecycle hook at C(POST_TEST_TRAFFIC_SHIFT) (and a
+    C(timeout_configuration) long enough for your checks). The module continues C(PAUSE) hooks it does not stop for
+    (ContinueServiceDeployment) as it meets them, including that one when O(verify=false).
+  - Every poll adds a line to RV(progress) (phase, traffic split, blue and green healthy or running task counts). For V(ecs) the phase is
+    the lifecycle stage and the split is read from the production listener rule's forward weights.
+  - In check mode the module returns the plan (strategy, what it would do, the AppSpec or the UpdateService request and deployment
+    configuration, the task definition diff) and makes no mutating call.
 options:
-  cluster:
-    description: Name or ARN of the cluster.
-    type: str
-    default: default
-  service:
-    description: Name of the service.
-    type: str
-    required: true
   task_definition:
     description:
       - The task definition to deploy, as an ARN or C(family:revision). Required when O(action=deploy).
     type: str
   strategy:
     description:
-      - V(auto) takes the strategy from the service's deployment controller.
-      - V(ecs) (ECS-native blue/green, linear, canary) is reserved and fails with "not supported yet".
+      - V(auto) takes the strategy from the service's deployment controller and, for the V(ECS) controller, its deployment strategy.
+      - V(ecs) runs the ECS-native V(BLUE_GREEN), V(LINEAR) or V(CANARY) service deployments; it needs a service with one of those
+        strategies, and V(rolling) one with V(ROLLING). Change the service's strategy with M(cutover.ecs.service), or give O(traffic).
     type: str
     choices: [auto, codedeploy, rolling, ecs]
     default: auto
   action:
     description:
       - V(deploy) cuts over to O(task_definition).
-      - V(continue) moves production traffic to green for a deployment waiting for verification (ContinueDeployment READY_WAIT).
-      - V(rollback) stops a deployment in progress or waiting for verification, with rollback (StopDeployment with autoRollbackEnabled).
-      - Both act on O(deployment_id), or on the deployment group's deployment in progress. With none in progress they change nothing.
+      - V(continue) moves production traffic to green for a deployment waiting for verification (ContinueDeployment READY_WAIT;
+        for V(ecs) ContinueServiceDeployment of the hook awaiting action).
+      - V(rollback) stops a deployment in progress or waiting for verification, with rollback (StopDeployment with autoRollbackEnabled;
+        for V(ecs) StopServiceDeployment with stopType ROLLBACK).
+      - Both act on O(deployment_id), or on the deployment group's (V(ecs) the service's) deployment in progress. With none in progress
+        they change nothing.
     type: str
     choices: [deploy, continue, rollback]
     default: deploy
   deployment_id:
-    description: The CodeDeploy deployment that O(action=continue) or O(action=rollback) acts on. Default is the group's active one.
+    description:
+      - The deployment that O(action=continue) or O(action=rollback) acts on (the CodeDeploy deployment id, or for V(ecs) the service
+        deployment ARN). Default is the active one.
     type: str
   traffic:
     description:
-      - How production traffic moves to green (V(codedeploy) only). Default is the deployment group's own config.
+      - How production traffic moves to green (V(codedeploy) and V(ecs)). Default is the deployment group's own config, or the service's
+        own deployment strategy.
+      - For V(ecs) it becomes the service's strategy (V(BLUE_GREEN), V(CANARY) with C(canaryPercent) and C(canaryBakeTimeInMinutes),
+        V(LINEAR) with C(stepPercent) and C(stepBakeTimeInMinutes)) and stays on the service. V(config) is not available, a linear
+        step is at least 3 percent and an interval at most 1440 minutes.
       - Canary and linear configs that AWS predefines (10 percent every 1 or 3 minutes, 10 percent for 5 or 15 minutes) are used by
         their C(CodeDeployDefault.ECS*) names; other ones are created as C(cutover-ecs.<Type><percent>PercentEvery<interval>Minutes).
     type: dict
@@ -101,20 +114,21 @@ options:
       - V(fail) fails before any change; V(wait) waits for it to end, then deploys; V(stop) stops it (with rollback) and deploys.
       - A CodeDeploy deployment waiting for verification ends only when it is continued, rolled back, or its ready wait runs out.
       - For V(rolling), V(stop) deploys at once; the new update supersedes the one in progress, as ECS does.
+      - For V(ecs), V(stop) is StopServiceDeployment with rollback; the module waits for the rollback, then deploys.
     type: str
     choices: [fail, wait, stop]
     default: fail
   verify:
     description:
-      - Stop once green serves the test listener and return C(status=awaiting_verification) (V(codedeploy) only; see the description
-        for what the deployment group needs).
+      - Stop once green serves the test listener and return C(status=awaiting_verification) (V(codedeploy) and V(ecs); see the
+        description for what the deployment group or the service needs).
     type: bool
     default: false
   rollback_on_alarms:
     description:
       - CloudWatch alarms that roll the deployment back when they go into ALARM.
       - V(codedeploy) sets them per deployment (they replace the group's alarms for this deployment).
-      - V(rolling) sets them in the service's deployment configuration, with rollback.
+      - V(rolling) and V(ecs) set them in the service's deployment configuration, with rollback.
     type: list
     elements: str
     default: []
@@ -122,9 +136,17 @@ options:
     description: Seconds between two polls while waiting.
     type: int
     default: 5
+  progress_file:
+    description:
+      - Also append each progress line to this file as it is made, on the host the module runs on.
+      - The collection's action plugin sets it to a temporary file when the module runs on the controller (C(connection=local)
+        or C(delegate_to=localhost)) and prints every new line live, so C(ansible-playbook) shows the phase, the traffic split and
+        the healthy counts at every poll. There is no need to set it yourself; C(tail -f) it if you do.
+    type: path
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - cutover.ecs.service
   - cutover.ecs.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -162,6 +184,14 @@ EXAMPLES = r"""
     deployment_id: "{{ cutover.deployment_id }}"
   when: check is succeeded
 
+- name: An ECS-native blue/green service, this time linear 25 percent every 2 minutes, rolled back on an alarm
+  cutover.ecs.deploy:
+    cluster: shop
+    service: cart
+    task_definition: cart:7
+    traffic: {type: linear, percent: 25, interval_minutes: 2}
+    rollback_on_alarms: [cart-5xx]
+
 - name: Roll back when it failed (production never left blue)
   cutover.ecs.deploy:
     cluster: shop
@@ -179,12 +209,14 @@ status:
   type: str
   sample: succeeded
 strategy:
-  description: V(codedeploy) or V(rolling).
+  description: V(codedeploy), V(ecs) or V(rolling).
   returned: always
   type: str
   sample: codedeploy
 deployment_id:
-  description: The CodeDeploy deployment id, or the ECS deployment id for V(rolling). None when nothing was deployed.
+  description:
+    - The CodeDeploy deployment id, the ECS service deployment ARN for V(ecs), or the ECS deployment id for V(rolling).
+    - None when nothing was deployed.
   returned: always
   type: str
   sample: d-ABCDEFGHI
@@ -199,7 +231,9 @@ task_definition:
   type: str
   sample: arn:aws:ecs:us-east-1:123456789012:task-definition/web:42
 phases:
-  description: CodeDeploy lifecycle events, or the ECS deployments (rollout, rollback), with their status and times.
+  description:
+    - CodeDeploy lifecycle events, the ECS deployments (rollout, rollback) for V(rolling), or for V(ecs) the lifecycle stages seen
+      while waiting and the rollback, with their status and times.
   returned: always
   type: list
   elements: dict
@@ -230,13 +264,21 @@ progress:
   type: list
   elements: str
   sample: ["  12.0s AllowTraffic: traffic blue 90% / green 10%, running blue 2 / green 2"]
+deployment_status:
+  description: The service deployment's status as ECS reports it (V(ecs) only), for example V(SUCCESSFUL) or V(ROLLBACK_SUCCESSFUL).
+  returned: when the strategy is V(ecs) and a service deployment was followed
+  type: str
+  sample: SUCCESSFUL
 rollback_deployment_id:
   description: The CodeDeploy deployment that rolled this one back.
   returned: when a CodeDeploy deployment ended
   type: str
   sample: d-JKLMNOPQR
 plan:
-  description: In check mode, what the module would do (C(action) start, attach, noop or conflict; the AppSpec; the task definition diff).
+  description:
+    - In check mode, what the module would do (C(action) start, attach, noop or conflict; the task definition diff).
+    - V(codedeploy) adds the AppSpec and the deployment config; V(ecs) the C(update_service) request, the C(deployment_configuration)
+      it would send (None when the service's own stays) and the C(deployment_strategy) the deployment would run.
   returned: check mode
   type: dict
   sample: {action: start, deployment_config: CodeDeployDefault.ECSAllAtOnce}
@@ -269,6 +311,7 @@ ARGUMENT_SPEC = dict(
     verify=dict(type="bool", default=False),
     rollback_on_alarms=dict(type="list", elements="str", default=[]),
     poll_interval=dict(type="int", default=5),
+    progress_file=dict(type="path"),
     **WAIT_ARGS,
 )
 

@@ -12,19 +12,17 @@ description:
   - Returns the deployment in progress of a service, or its latest one, in the shape M(cutover.ecs.deploy) returns.
   - V(codedeploy) services (deployment controller C(CODE_DEPLOY)) report their deployment group's active or newest CodeDeploy
     deployment; a rollback deployment is reported as the deployment it rolled back (C(status=rolled_back)).
-  - V(rolling) services (deployment controller C(ECS)) report their PRIMARY deployment, or the one the circuit breaker rolled back.
+  - V(rolling) services (deployment controller C(ECS), deployment strategy C(ROLLING)) report their PRIMARY deployment, or the one the
+    circuit breaker rolled back.
+  - V(ecs) services (deployment controller C(ECS), deployment strategy C(BLUE_GREEN), C(LINEAR) or C(CANARY)) report their service
+    deployment in progress, else their newest one (ListServiceDeployments, DescribeServiceDeployments). One held by a PAUSE hook at
+    C(POST_TEST_TRAFFIC_SHIFT) is C(status=awaiting_verification), with RV(hook_id).
   - Makes read calls only, so it runs the same in check mode.
 options:
-  cluster:
-    description: Name or ARN of the cluster.
-    type: str
-    default: default
-  service:
-    description: Name of the service.
-    type: str
-    required: true
   strategy:
-    description: V(auto) takes it from the service's deployment controller; V(ecs) is not supported yet.
+    description:
+      - V(auto) takes it from the service's deployment controller and, for the C(ECS) controller, its deployment strategy.
+      - Given, it is checked against the service.
     type: str
     choices: [auto, codedeploy, rolling, ecs]
     default: auto
@@ -37,6 +35,7 @@ options:
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
+  - cutover.ecs.service
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -66,17 +65,17 @@ status:
   type: str
   sample: succeeded
 deployment_status:
-  description: The status as AWS reports it (CodeDeploy status, or ECS rolloutState).
+  description: The status as AWS reports it (CodeDeploy status, ECS rolloutState, or ECS service deployment status).
   returned: when O(ignore:exists=true)
   type: str
   sample: Succeeded
 strategy:
-  description: V(codedeploy) or V(rolling).
+  description: V(codedeploy), V(ecs) or V(rolling).
   returned: always
   type: str
   sample: codedeploy
 deployment_id:
-  description: The CodeDeploy or ECS deployment id.
+  description: The CodeDeploy deployment id, the ECS service deployment ARN (V(ecs)), or the ECS deployment id (V(rolling)).
   returned: always
   type: str
   sample: d-ABCDEFGHI
@@ -91,7 +90,9 @@ task_definition:
   type: str
   sample: arn:aws:ecs:us-east-1:123456789012:task-definition/web:42
 phases:
-  description: CodeDeploy lifecycle events or ECS deployments, with status and times.
+  description:
+    - CodeDeploy lifecycle events, ECS deployments (V(rolling)), or the service deployment's current lifecycle stage and its
+      rollback (V(ecs)), with status and times.
   returned: always
   type: list
   elements: dict
@@ -122,6 +123,16 @@ progress:
   type: list
   elements: str
   sample: []
+phase:
+  description: The service deployment's lifecycle stage, and whether a PAUSE hook holds it (V(ecs)).
+  returned: when O(ignore:exists=true) and the strategy is V(ecs)
+  type: str
+  sample: POST_TEST_TRAFFIC_SHIFT (waiting for verification)
+hook_id:
+  description: The PAUSE hook awaiting action, if any (V(ecs)).
+  returned: when O(ignore:exists=true) and the strategy is V(ecs)
+  type: str
+  sample: 4c1e7c2f0b9d4e0a8d8b9e6f1a2b3c4d
 """
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.ensure import describe_deployment

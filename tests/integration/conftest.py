@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # `lab` is a top-level package of the repo, not installed
 
-from lab.testing import LabHandle  # noqa: E402 (the path is set above)
+from lab.testing import LabHandle, running_lab  # noqa: E402 (the path is set above)
 
 
 @pytest.fixture(scope="session")
@@ -102,14 +102,7 @@ class ModuleTestLab(LabHandle):
 @pytest.fixture(scope="session")
 def module_lab(tmp_path_factory):
     lab = ModuleTestLab(tmp_path_factory.mktemp("module-lab"))
-    try:
-        lab.up()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
-        yield lab
-    finally:
-        lab.down()
+    yield from running_lab(lab)
 
 
 @pytest.fixture(scope="session")

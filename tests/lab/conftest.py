@@ -22,21 +22,14 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # `lab` is a top-level package of the repo, not installed
 
 
-from lab.testing import LabHandle, free_port  # noqa: E402,F401 (the path is set above)
+from lab.testing import LabHandle, free_port, running_lab  # noqa: E402,F401 (the path is set above)
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     """The session's lab, up; torn down (and checked down) at the end."""
     handle = LabHandle(tmp_path_factory.mktemp("lab"))
-    try:
-        handle.up()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
-        yield handle
-    finally:
-        handle.down()
+    yield from running_lab(handle)
 
 
 def build_tiny_rootfs(root: Path) -> None:

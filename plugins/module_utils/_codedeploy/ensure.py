@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy import api, plan
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Change, Context, make_result
 
@@ -150,6 +151,19 @@ def _read_group(context: Context, client: Any, application: str, name: str) -> t
     return plan.current_deployment_group(info, api.list_tags(client, arn)), arn
 
 
+def _check_load_balancer_references(context: Context, desired: Mapping[str, Any], current: Optional[Mapping[str, Any]]) -> None:
+    """CodeDeploy stores a group whose target groups or listeners do not exist and fails
+    only at the first deployment; say so before the group is written."""
+    references = plan.new_load_balancer_references(desired, current)
+    elbv2 = context.client("elbv2")
+    missing = [f"target group {name}" for name in references["target_groups"] if elbv2_api.describe_target_group(elbv2, name=name) is None]
+    missing += [f"listener {arn}" for arn in references["listeners"] if elbv2_api.describe_listener(elbv2, arn) is None]
+    if missing:
+        raise InvalidInput(
+            f"The deployment group names what does not exist: {'; '.join(missing)}. Create them first or fix target_groups and the listener ARNs."
+        )
+
+
 def ensure_deployment_group(context: Context, options: Mapping[str, Any]) -> dict:
     plan.validate_deployment_group_options(options)
     client = context.client("codedeploy")
@@ -171,6 +185,7 @@ def ensure_deployment_group(context: Context, options: Mapping[str, Any]) -> dic
     if context.check_mode or not change.changed:
         return make_result("deployment_group", change, plan.deployment_group_info(after), context.diff_mode)
 
+    _check_load_balancer_references(context, desired, current)
     if change.action == "create":
         api.create_deployment_group(client, **plan.create_deployment_group_request(desired))
     else:

@@ -524,3 +524,17 @@ def deployment_group_info(group: Mapping[str, Any]) -> dict:
     }
     info.update(_group_parameters(group, DEPLOYMENT_GROUP_FIELDS))
     return info
+
+
+def _listeners(group: Mapping[str, Any]) -> set:
+    return set(group.get("prodListenerArns") or []) | set(group.get("testListenerArns") or [])
+
+
+def new_load_balancer_references(desired: Mapping[str, Any], current: Optional[Mapping[str, Any]]) -> dict:
+    """Target group names and listener ARNs the desired group names and the current one does
+    not: the ones to check before CreateDeploymentGroup or UpdateDeploymentGroup sends them."""
+    current = current or {}
+    return {
+        "target_groups": sorted(set(desired.get("targetGroups") or []) - set(current.get("targetGroups") or [])),
+        "listeners": sorted(_listeners(desired) - _listeners(current)),
+    }

@@ -189,26 +189,19 @@ def _plan_result(
     target: Target, decision: plan.Decision, application: str, group: dict, appspec: dict, choice: plan.TrafficChoice, current_td: Optional[dict]
 ) -> dict:
     previous = _previous_task_definition(target)
-    result = plan.report(
+    return plan.plan_report(
         "codedeploy",
-        {"deployment_id": decision.deployment_id},
-        {"status": plan.PLANNED if decision.action != plan.NOOP else plan.SUCCEEDED},
+        decision,
         previous,
         target.task_definition_arn,
         target.elapsed(),
-        changed=decision.action != plan.NOOP,
-        plan={
-            "action": decision.action,
-            "reason": decision.reason,
-            "application": application,
-            "deployment_group": group.get("deploymentGroupName"),
-            "deployment_config": choice.name or group.get("deploymentConfigName"),
-            "creates_deployment_config": choice.create is not None,
-            "appspec": appspec,
-            "task_definition_diff": plan.task_definition_diff(current_td, target.task_definition or {}),
-        },
+        plan.task_definition_diff(current_td, target.task_definition or {}),
+        application=application,
+        deployment_group=group.get("deploymentGroupName"),
+        deployment_config=choice.name or group.get("deploymentConfigName"),
+        creates_deployment_config=choice.create is not None,
+        appspec=appspec,
     )
-    return result
 
 
 def run(target: Target) -> dict:

@@ -3,8 +3,8 @@
 """Entry points of cutover.ecs.deploy and cutover.ecs.deployment_info.
 
 Both read the service, pick the strategy (``plan.resolve_strategy``) and hand over to
-the strategy's driver (``codedeploy`` or ``rolling``). Everything that can be checked
-is checked before the first mutating call; check mode makes none.
+the strategy's driver (``codedeploy``, ``native`` for ``ecs``, or ``rolling``). Everything
+that can be checked is checked before the first mutating call; check mode makes none.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, plan, rolling
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, native, plan, rolling
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
 
-DRIVERS = {"codedeploy": codedeploy, "rolling": rolling}
+DRIVERS = {"codedeploy": codedeploy, "ecs": native, "rolling": rolling}
 
 
 def _read_service(context: Context, options: Mapping[str, Any]) -> dict:
@@ -52,8 +52,6 @@ def ensure_deployment(context: Context, options: Mapping[str, Any]) -> dict:
 def describe_deployment(context: Context, options: Mapping[str, Any]) -> dict:
     """cutover.ecs.deployment_info: the current or latest deployment, one shape for all strategies."""
     started = time.monotonic()
-    if options.get("strategy") == "ecs":
-        plan.validate_options({"strategy": "ecs", "action": "continue"})
     service = _read_service(context, options)
     strategy = plan.resolve_strategy(options.get("strategy"), service)
     target = Target(context=context, options=options, service=service, strategy=strategy, task_definition=None, started=started)

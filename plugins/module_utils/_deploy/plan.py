@@ -69,10 +69,6 @@ def validate_options(options: Mapping[str, Any]) -> None:
     action = options.get("action") or "deploy"
     if action == "deploy" and not options.get("task_definition"):
         raise InvalidInput("task_definition is required when action=deploy", option="task_definition")
-    if options.get("strategy") == "ecs":
-        raise InvalidInput(
-            "strategy=ecs (ECS-native BLUE_GREEN, LINEAR or CANARY) is not supported yet by cutover.ecs.deploy; use codedeploy or rolling", option="strategy"
-        )
     validate_traffic(options.get("traffic"))
     for key in ("wait_timeout", "poll_interval"):
         value = options.get(key)
@@ -106,23 +102,38 @@ def validate_traffic(traffic: Optional[Mapping[str, Any]]) -> None:
         raise InvalidInput(f"traffic.interval_minutes must be between 1 and {MAX_INTERVAL_MINUTES} (got {interval})", option="traffic")
 
 
+# deploymentConfiguration.strategy values that the ECS controller runs as service deployments.
+NATIVE_DEPLOYMENT_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
+
+
 def resolve_strategy(requested: Optional[str], service: Mapping[str, Any]) -> str:
-    """The strategy to run: the one the service's deployment controller runs, checked
-    against an explicit request."""
+    """The strategy to run: the one the service's deployment controller (and, for the ECS
+    controller, its deploymentConfiguration.strategy) runs, checked against an explicit request."""
     controller = (service.get("deploymentController") or {}).get("type") or "ECS"
     native = CONTROLLER_STRATEGY.get(controller)
+    deployment_strategy = (service.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
+    if native == "rolling" and deployment_strategy in NATIVE_DEPLOYMENT_STRATEGIES:
+        native = "ecs"
     if requested in (None, "auto"):
         if native is None:
             raise InvalidInput(f"The service {service.get('serviceName')} uses the {controller} deployment controller, which cutover.ecs.deploy cannot drive")
         return native
-    if requested != native:
-        needs = {"codedeploy": "CODE_DEPLOY", "rolling": "ECS"}.get(requested, requested)
+    if requested == native:
+        return requested
+    name = service.get("serviceName")
+    if controller == "ECS" and requested in ("rolling", "ecs"):
+        wanted = "ROLLING" if requested == "rolling" else "BLUE_GREEN, LINEAR or CANARY"
         raise InvalidInput(
-            f"strategy={requested} needs a service with the {needs} deployment controller, but {service.get('serviceName')} uses {controller}; "
-            f"use strategy=auto or {native or 'another service'}",
+            f"strategy={requested} needs a service whose deployment_configuration.strategy is {wanted}, but {name} has {deployment_strategy}; "
+            f"use strategy=auto or {native}, or change the service's deployment strategy first (cutover.ecs.service)",
             option="strategy",
         )
-    return requested
+    needs = {"codedeploy": "CODE_DEPLOY", "rolling": "ECS", "ecs": "ECS"}.get(requested, requested)
+    raise InvalidInput(
+        f"strategy={requested} needs a service with the {needs} deployment controller, but {name} uses {controller}; "
+        f"use strategy=auto or {native or 'another service'}",
+        option="strategy",
+    )
 
 
 def container_target(service: Mapping[str, Any], task_definition: Mapping[str, Any], name: Optional[str] = None, port: Optional[int] = None) -> tuple[str, int]:
@@ -653,6 +664,20 @@ def report(
     }
     result.update(extra)
     return result
+
+
+def plan_report(strategy: str, decision: Decision, previous: Optional[str], desired: Optional[str], elapsed: float, diff: dict, **details: Any) -> dict:
+    """The check-mode result of every strategy: what it would do and the task definition diff."""
+    return report(
+        strategy,
+        {"deployment_id": decision.deployment_id},
+        {"status": PLANNED if decision.action != NOOP else SUCCEEDED},
+        previous,
+        desired,
+        elapsed,
+        changed=decision.action != NOOP,
+        plan={"action": decision.action, "reason": decision.reason, **details, "task_definition_diff": diff},
+    )
 
 
 @dataclass

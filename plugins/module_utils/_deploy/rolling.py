@@ -60,18 +60,8 @@ def run(target: Target) -> dict:
         raise CutoverError(plan.conflict_message(decision, desired), deployment_id=decision.deployment_id)
 
     if target.context.check_mode:
-        current = ecs_api.describe_task_definition(target.context.client("ecs"), previous) if previous else None
-        diff = plan.task_definition_diff((current or {}).get("taskDefinition"), target.task_definition or {})
-        result = plan.report(
-            "rolling",
-            {"deployment_id": decision.deployment_id},
-            {"status": plan.PLANNED if decision.action != plan.NOOP else plan.SUCCEEDED},
-            previous,
-            desired,
-            target.elapsed(),
-            changed=decision.action != plan.NOOP,
-            plan={"action": decision.action, "reason": decision.reason, "task_definition_diff": diff},
-        )
+        diff = target.diff_from(previous)
+        result = plan.plan_report("rolling", decision, previous, desired, target.elapsed(), diff)
         if target.context.diff_mode:
             result["diff"] = diff
         return result

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy import plan
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
 from ansible_collections.cutover.ecs.plugins.module_utils._poller import Poller
 
@@ -46,7 +47,29 @@ class Target:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def diff_from(self, previous: Optional[str]) -> dict:
+        """The task definition diff a check-mode plan shows: the one served now against the one to deploy."""
+        current = ecs_api.describe_task_definition(self.context.client("ecs"), previous) if previous else None
+        return plan.task_definition_diff((current or {}).get("taskDefinition"), self.task_definition or {})
+
     def poller(self) -> Poller:
         """One poller per wait, bounded by what is left of wait_timeout."""
         left = max(1.0, float(self.option("wait_timeout", 600)) - self.elapsed())
-        return Poller(timeout=left, interval=float(self.option("poll_interval", 5)), on_poll=lambda view, _waited: self.progress(view, self.elapsed()))
+        return Poller(timeout=left, interval=float(self.option("poll_interval", 5)), on_poll=lambda view, _waited: self.report_progress(view))
+
+    def report_progress(self, view: Mapping[str, Any]) -> None:
+        """One line per poll: kept for the result, and appended to progress_file (which the
+        action plugin prints live) when there is one."""
+        self.progress(view, self.elapsed())
+        path = self.options.get("progress_file")
+        if path:
+            append_line(path, self.progress.lines[-1])
+
+
+def append_line(path: str, line: str) -> None:
+    """Progress is a nicety: a file that cannot be written never fails a deployment."""
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    except OSError:
+        pass

@@ -111,6 +111,45 @@ def delete_service(client: Any, cluster: str, name: str, force: bool) -> Optiona
     return client.delete_service(cluster=cluster, service=name, force=force)["service"]
 
 
+# --- service deployments (ECS-native BLUE_GREEN, LINEAR, CANARY) ------------------
+
+
+@aws_call("list the service deployments of the ECS service")
+def list_service_deployments(client: Any, cluster: str, service: str, statuses: Optional[list] = None) -> list:
+    """ServiceDeploymentBrief of each service deployment (all pages), optionally of the given statuses."""
+    params: dict = {"cluster": cluster, "service": service}
+    if statuses:
+        params["status"] = list(statuses)
+    found: list = []
+    while True:
+        response = client.list_service_deployments(**params)
+        found.extend(response.get("serviceDeployments", []))
+        if not response.get("nextToken"):
+            return found
+        params["nextToken"] = response["nextToken"]
+
+
+@aws_call("describe the service deployment", missing=("ServiceDeploymentNotFoundException",))
+def describe_service_deployment(client: Any, arn: str) -> Optional[dict]:
+    found = client.describe_service_deployments(serviceDeploymentArns=[arn]).get("serviceDeployments", [])
+    return found[0] if found else None
+
+
+@aws_call("describe the service revisions")
+def describe_service_revisions(client: Any, arns: list) -> list:
+    return client.describe_service_revisions(serviceRevisionArns=list(arns)).get("serviceRevisions", [])
+
+
+@aws_call("continue the service deployment")
+def continue_service_deployment(client: Any, **params: Any) -> str:
+    return client.continue_service_deployment(**params)["serviceDeploymentArn"]
+
+
+@aws_call("stop the service deployment")
+def stop_service_deployment(client: Any, **params: Any) -> str:
+    return client.stop_service_deployment(**params)["serviceDeploymentArn"]
+
+
 # --- identity (to turn role names into ARNs) ------------------------------------
 
 

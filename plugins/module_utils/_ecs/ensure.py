@@ -16,6 +16,7 @@ from ansible_collections.cutover.ecs.plugins.module_utils._compare import merge
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api, plan
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import service_plan as sp
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import task_definition_plan as tdp
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Change, Context, make_result, to_snake
 from ansible_collections.cutover.ecs.plugins.module_utils._poller import Poller
@@ -231,9 +232,22 @@ def _resolve_task_definition(client: Any, reference: Optional[str], context: Opt
     return found["taskDefinition"]
 
 
-def _service_problems(client: Any, options: Mapping, desired: dict, current: Optional[dict], task_definition: Optional[dict]) -> None:
+def _missing_target_groups(context: Context, desired: dict, current: Optional[dict]) -> list[str]:
+    """ECS accepts a service whose target group does not exist and then never starts it
+    healthy; say so before CreateService or UpdateService."""
+    elbv2 = context.client("elbv2")
+    missing = [arn for arn in sp.new_target_groups(desired, current) if elbv2_api.describe_target_group(elbv2, arn=arn) is None]
+    if missing and context.check_mode:
+        # A whole play can be checked before its target groups exist.
+        context.warn(f"Target group(s) {', '.join(missing)} do not exist yet; check mode predicts the service as if they did.")
+        return []
+    return [f"Target group {arn} was not found: create it first (cutover.ecs.target_group) or fix load_balancers." for arn in missing]
+
+
+def _service_problems(context: Context, client: Any, options: Mapping, desired: dict, current: Optional[dict], task_definition: Optional[dict]) -> None:
     controller = sp.controller_of(desired, current)
     problems = sp.controller_problems(desired, controller, options.get("target_group_pair"))
+    problems += _missing_target_groups(context, desired, current)
     if desired.get("loadBalancers"):
         if task_definition is None and current and current.get("taskDefinition"):
             # The load balancers must fit the task definition the service keeps.
@@ -254,7 +268,7 @@ def ensure_service(context: Context, options: Mapping[str, Any]) -> dict:
     task_definition = _resolve_task_definition(client, options.get("task_definition"), context)
     desired = sp.desired_service(options, task_definition and task_definition["taskDefinitionArn"])
     current = sp.current_service(live)
-    _service_problems(client, options, desired, current, task_definition)
+    _service_problems(context, client, options, desired, current, task_definition)
     if current is None:
         return _create_service(context, client, options, desired)
     return _update_service(context, client, options, desired, current, live)

@@ -410,6 +410,22 @@ def creation_problems(desired: Mapping[str, Any], controller: str, task_definiti
     return problems
 
 
+def target_group_arns(load_balancers: Optional[Sequence[Mapping[str, Any]]]) -> set[str]:
+    """Every target group a service's load balancers name: production and alternate."""
+    arns = set()
+    for lb in load_balancers or []:
+        arns.add(lb.get("targetGroupArn"))
+        arns.add((lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn"))
+    arns.discard(None)
+    return arns
+
+
+def new_target_groups(desired: Mapping[str, Any], current: Optional[Mapping[str, Any]]) -> list[str]:
+    """Target groups the desired service names and the current one does not: the ones to
+    check before a call would send them (a blue/green swap names no new group)."""
+    return sorted(target_group_arns(desired.get("loadBalancers")) - target_group_arns((current or {}).get("loadBalancers")))
+
+
 def raise_problems(problems: Sequence[str]) -> None:
     if problems:
         raise InvalidInput("Invalid service options: " + " ".join(problems), problems=list(problems))

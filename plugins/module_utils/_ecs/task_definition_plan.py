@@ -320,6 +320,21 @@ def desired_definition(
 # --- bad input ------------------------------------------------------------------
 
 
+# Docker's reference grammar, simplified: an optional registry host (with a port), path
+# components in lower case, then an optional tag and digest.
+_IMAGE_REFERENCE = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+
+
+def image_reference_ok(image: Any) -> bool:
+    """Whether ``image`` can name an image; templated placeholders such as CodePipeline's
+    ``<IMAGE1_NAME>`` are not references."""
+    return isinstance(image, str) and len(image) <= 1024 and _IMAGE_REFERENCE.match(image) is not None
+
+
 def _container_problems(containers: Sequence[Mapping[str, Any]], task_memory: Optional[str], volume_names: set) -> list[str]:
     problems: list[str] = []
     names = [item.get("name") for item in containers]
@@ -330,6 +345,11 @@ def _container_problems(containers: Sequence[Mapping[str, Any]], task_memory: Op
             problems.append(f"{label} has no name: give each container a unique name.")
         if not container.get("image"):
             problems.append(f"{label} has no image: give its image (a registry URI).")
+        elif not image_reference_ok(container["image"]):
+            problems.append(
+                f"{label} image {container['image']!r} is not an image reference: give [registry[:port]/]repository[:tag][@sha256:digest], "
+                "for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:3f2a1b0c."
+            )
         if task_memory is None and container.get("memory") is None and container.get("memoryReservation") is None:
             problems.append(f"{label} has no memory or memoryReservation and the task has no memory: set one of them.")
         for dependency in container.get("dependsOn") or []:

@@ -141,6 +141,12 @@ def describe_rules(client: Any, listener_arn: str) -> list:
     return paginate(client, "describe_rules", "Rules", ListenerArn=listener_arn)
 
 
+@aws_call("describe the listener rule", missing=("RuleNotFound",))
+def describe_rule(client: Any, arn: str) -> Optional[dict]:
+    found = client.describe_rules(RuleArns=[arn]).get("Rules", [])
+    return found[0] if found else None
+
+
 @aws_call("create the listener rule")
 def create_rule(client: Any, **params: Any) -> dict:
     return client.create_rule(**params)["Rules"][0]

@@ -252,7 +252,7 @@ def test_canary_with_a_config_of_its_own(world: CodeDeployWorld, run_module_on_l
         ({"container_name": "nope"}, "container_name nope is not a container"),
         ({"container_port": 9999}, "container_port 9999 is not a port mapping"),
         ({"strategy": "rolling"}, "strategy=rolling needs a service with the ECS deployment controller"),
-        ({"strategy": "ecs"}, "not supported yet"),
+        ({"strategy": "ecs"}, "strategy=ecs needs a service with the ECS deployment controller"),
         ({"traffic": {"type": "canary", "percent": 150, "interval_minutes": 1}}, "between 1 and 99"),
         ({"traffic": {"type": "config", "config_name": "no-such-config"}}, "no-such-config does not exist"),
     ],

@@ -27,6 +27,7 @@ ROLE = REPO / "roles" / "image"
 BIN = Path(sys.executable).parent
 TEST_TASK = "Test | Run the service's tests"
 BUILD_TASK = "Build | Build, tag and push the image"
+PROBE_TASK = "Build | Look for the image in the registry"
 
 
 def run_playbook(run_module, tmp_path: Path, role_vars: dict, check: bool = False) -> tuple[int, dict]:
@@ -100,12 +101,15 @@ def test_role_tests_builds_pushes_and_writes_definitions(run_module, registry, b
     assert json.loads(definitions.read_text()) == [{"name": repository.rsplit("/", 1)[1], "imageUri": image}]
     assert json.loads((tmp_path / "facts.json").read_text()) == {"image_uri": image, "image_digest": digest, "tag": commit[:12], "built": True}
 
-    # A second run changes nothing: no build, same file.
+    # A second run changes nothing: the probe finds the tag, so no tests and no build; same file.
     rc, output = run_playbook(run_module, tmp_path, role_vars)
     assert rc == 0, json.dumps(output)[-3000:]
-    changed = [name for name, result in task_results(output).items() if result.get("changed")]
+    results = task_results(output)
+    changed = [name for name, result in results.items() if result.get("changed")]
     assert changed == ["Record the facts the role set"]  # the test's own record (built flips to false); no role task
-    assert task_results(output)[BUILD_TASK]["built"] is False
+    assert results[PROBE_TASK]["built"] is False
+    assert results[TEST_TASK].get("skipped") is True
+    assert BUILD_TASK not in results
     assert json.loads((tmp_path / "facts.json").read_text())["built"] is False
 
 
@@ -128,7 +132,8 @@ def test_failing_service_test_stops_before_the_build(run_module, registry, base_
     results = task_results(output)
     assert results[TEST_TASK]["failed"] is True
     assert "deliberately broken" in results[TEST_TASK]["stdout"]
-    assert BUILD_TASK not in results
+    assert results[PROBE_TASK]["built"] is True  # the probe found nothing to reuse ...
+    assert BUILD_TASK not in results  # ... and the failed tests stopped the build
     assert not definitions.exists()
     # Nothing reached the registry under this repository.
     tags = requests.get(f"http://{registry.host}/v2/{repository}/tags/list", auth=registry.auth, timeout=10)

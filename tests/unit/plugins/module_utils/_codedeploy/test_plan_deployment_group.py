@@ -10,6 +10,7 @@ from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy.plan impor
     deployment_group_info,
     desired_deployment_group,
     name_from_arn,
+    new_load_balancer_references,
     plan_deployment_group,
     predict_deployment_group,
     update_deployment_group_request,
@@ -351,3 +352,33 @@ def test_prediction_keeps_unmanaged_fields_and_applies_tags():
 
 def test_current_deployment_group_of_nothing():
     assert current_deployment_group(None) is None
+
+
+PROD = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/80"
+TEST = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/9000"
+
+
+@pytest.mark.parametrize(
+    ("desired", "current", "expected"),
+    [
+        (
+            {"targetGroups": ["web-blue", "web-green"], "prodListenerArns": [PROD], "testListenerArns": [TEST]},
+            None,
+            {"target_groups": ["web-blue", "web-green"], "listeners": sorted([PROD, TEST])},
+        ),
+        # unchanged references: nothing to look up
+        (
+            {"targetGroups": ["web-green", "web-blue"], "prodListenerArns": [PROD], "testListenerArns": []},
+            {"targetGroups": ["web-blue", "web-green"], "prodListenerArns": [PROD], "testListenerArns": [TEST]},
+            {"target_groups": [], "listeners": []},
+        ),
+        # a test listener added later
+        (
+            {"targetGroups": ["web-blue", "web-green"], "prodListenerArns": [PROD], "testListenerArns": [TEST]},
+            {"targetGroups": ["web-blue", "web-green"], "prodListenerArns": [PROD], "testListenerArns": []},
+            {"target_groups": [], "listeners": [TEST]},
+        ),
+    ],
+)
+def test_new_load_balancer_references(desired, current, expected):
+    assert new_load_balancer_references(desired, current) == expected

@@ -44,7 +44,6 @@ TASK_DEFINITION = {
     "options, message",
     [
         ({"action": "deploy"}, "task_definition is required"),
-        ({"task_definition": "web:2", "strategy": "ecs"}, "not supported yet"),
         ({"task_definition": "web:2", "traffic": {"type": "canary", "percent": 0, "interval_minutes": 5}}, "between 1 and 99"),
         ({"task_definition": "web:2", "traffic": {"type": "canary", "percent": 100, "interval_minutes": 5}}, "between 1 and 99"),
         ({"task_definition": "web:2", "traffic": {"type": "linear", "percent": 10}}, "needs traffic.percent"),
@@ -93,16 +92,46 @@ def test_resolve_strategy(requested: str, controller: str, expected: str) -> Non
 
 
 @pytest.mark.parametrize(
+    "requested, strategy, expected",
+    [
+        ("auto", "BLUE_GREEN", "ecs"),
+        (None, "LINEAR", "ecs"),
+        ("ecs", "CANARY", "ecs"),
+        ("auto", "ROLLING", "rolling"),
+        ("rolling", None, "rolling"),  # no strategy: ROLLING, as AWS's default
+    ],
+)
+def test_resolve_strategy_of_the_ecs_controller(requested: str, strategy: str, expected: str) -> None:
+    svc = {**service("ECS"), "deploymentConfiguration": {"strategy": strategy} if strategy else {}}
+    assert plan.resolve_strategy(requested, svc) == expected
+
+
+@pytest.mark.parametrize(
     "requested, controller, message",
     [
         ("rolling", "CODE_DEPLOY", "strategy=rolling needs a service with the ECS deployment controller"),
         ("codedeploy", "ECS", "strategy=codedeploy needs a service with the CODE_DEPLOY deployment controller"),
         ("auto", "EXTERNAL", "EXTERNAL deployment controller"),
+        ("ecs", "CODE_DEPLOY", "strategy=ecs needs a service with the ECS deployment controller"),
     ],
 )
 def test_resolve_strategy_rejects(requested: str, controller: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         plan.resolve_strategy(requested, service(controller))
+
+
+@pytest.mark.parametrize(
+    "requested, strategy, message",
+    [
+        ("rolling", "BLUE_GREEN", "strategy=rolling needs a service whose deployment_configuration.strategy is ROLLING, but web has BLUE_GREEN"),
+        ("ecs", "ROLLING", "strategy=ecs needs a service whose deployment_configuration.strategy is BLUE_GREEN, LINEAR or CANARY, but web has ROLLING"),
+        ("ecs", None, "but web has ROLLING; use strategy=auto or rolling"),
+    ],
+)
+def test_resolve_strategy_rejects_the_other_ecs_strategy(requested: str, strategy: str, message: str) -> None:
+    svc = {**service("ECS"), "deploymentConfiguration": {"strategy": strategy} if strategy else {}}
+    with pytest.raises(InvalidInput, match=message):
+        plan.resolve_strategy(requested, svc)
 
 
 @pytest.mark.parametrize(

@@ -507,3 +507,24 @@ def test_predicted_service():
     assert predicted["desiredCount"] == 5 and predicted["tags"] == {"a": "b"} and predicted["serviceArn"] == LIVE["serviceArn"]
     created = sp.predicted_service(None, dict(desired, tags={"x": "y"}), [], {"x": "y"})
     assert created["status"] == "ACTIVE" and created["deploymentController"] == {"type": "ECS"} and created["tags"] == {"x": "y"}
+
+
+TG_BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-blue/1"
+TG_GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/2"
+
+
+@pytest.mark.parametrize(
+    ("desired", "current", "expected"),
+    [
+        # a new service: every group it names is checked
+        ([{"targetGroupArn": TG_BLUE, "advancedConfiguration": {"alternateTargetGroupArn": TG_GREEN}}], None, [TG_BLUE, TG_GREEN]),
+        # a blue/green swap names no new group
+        ([{"targetGroupArn": TG_BLUE}], [{"targetGroupArn": TG_GREEN, "advancedConfiguration": {"alternateTargetGroupArn": TG_BLUE}}], []),
+        # a group added to an existing service
+        ([{"targetGroupArn": TG_BLUE}, {"targetGroupArn": TG_GREEN}], [{"targetGroupArn": TG_BLUE}], [TG_GREEN]),
+        # no load balancers
+        ([], [{"targetGroupArn": TG_BLUE}], []),
+    ],
+)
+def test_new_target_groups(desired, current, expected):
+    assert sp.new_target_groups({"loadBalancers": desired}, None if current is None else {"loadBalancers": current}) == expected

@@ -390,3 +390,24 @@ def test_snake_resource_keeps_user_data():
         "enable_ecs_managed_tags": True,
     }
     assert snake_resource(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("image", "ok"),
+    [
+        ("nginx", True),
+        ("nginx:1.25-alpine", True),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:3f2a1b0c", True),
+        ("127.0.0.1:5000/demo:v1-dirty-ab12", True),
+        ("localhost/cutover-lab/sample:v1", True),
+        ("public.ecr.aws/docker/library/python:3.11@sha256:" + "a" * 64, True),
+        ("not a uri://x:y:z", False),
+        ("Shop/Web:1", False),  # repositories are lower case
+        ("web:", False),
+        ("web:tag with space", False),
+        ("", False),
+        ("web@sha256:short", False),
+    ],
+)
+def test_image_reference_ok(image, ok):
+    assert tdp.image_reference_ok(image) is ok

@@ -1,0 +1,329 @@
+# Copyright: cutover.ecs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ECS-native strategy (``ecs``): BLUE_GREEN, LINEAR and CANARY service deployments.
+
+UpdateService with the task definition (and, when ``traffic`` or ``rollback_on_alarms``
+is given, the deploymentConfiguration) starts a service deployment; DescribeServiceDeployments
+follows it until it ends. A PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT is the
+verification gate: with verify=true the module returns there, and continues it later
+(ContinueServiceDeployment) or rolls back (StopServiceDeployment ROLLBACK). PAUSE hooks
+it does not wait for are continued as it meets them: left alone they would time out,
+by default into a rollback.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Optional
+
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import native_plan, plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
+
+STRATEGY = "ecs"
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+def _ecs(target: Target) -> Any:
+    return target.context.client("ecs")
+
+
+def _task_definitions(target: Target, revision_arns: list) -> dict:
+    """{service revision ARN: task definition}, revisions being immutable: cached per run."""
+    known = target.cache.setdefault("revisions", {})
+    missing = sorted({arn for arn in revision_arns if arn and arn not in known})
+    for start in range(0, len(missing), 20):  # DescribeServiceRevisions takes 20 ARNs at most
+        for revision in ecs_api.describe_service_revisions(_ecs(target), missing[start : start + 20]):
+            known[revision["serviceRevisionArn"]] = revision.get("taskDefinition")
+    return known
+
+
+def active_deployments(target: Target) -> list:
+    briefs = ecs_api.list_service_deployments(_ecs(target), target.cluster, target.service_name, list(native_plan.ACTIVE_STATUSES))
+    briefs = [b for b in briefs if b.get("status") in native_plan.ACTIVE_STATUSES]
+    revisions = _task_definitions(target, [b.get("targetServiceRevisionArn") for b in briefs])
+    return [native_plan.ActiveDeployment(b["serviceDeploymentArn"], b["status"], revisions.get(b.get("targetServiceRevisionArn"))) for b in briefs]
+
+
+def _routing(target: Target) -> Optional[native_plan.Routing]:
+    # Read from the service as the run found it: the target groups swap roles only once a
+    # deployment succeeded, so blue stays blue while we poll.
+    return native_plan.routing_of(target.service)
+
+
+def production_split(target: Target) -> Optional[dict]:
+    """The production listener rule's (or NLB listener's) split between blue and green."""
+    routing = _routing(target)
+    if routing is None or not routing.production_rule:
+        return None
+    client = target.context.client("elbv2")
+    if ":listener-rule/" in routing.production_rule:
+        rule = elbv2_api.describe_rule(client, routing.production_rule)
+        actions = (rule or {}).get("Actions") or []
+    else:
+        listener = elbv2_api.describe_listener(client, routing.production_rule)
+        actions = (listener or {}).get("DefaultActions") or []
+    return native_plan.traffic_split(native_plan.forward_weights(actions), routing)
+
+
+def _healthy(target: Target) -> dict:
+    routing = _routing(target)
+    if routing is None:
+        return {}
+    client = target.context.client("elbv2")
+    return {
+        "blue": plan.healthy_count(elbv2_api.describe_target_health(client, routing.blue_target_group)),
+        "green": plan.healthy_count(elbv2_api.describe_target_health(client, routing.green_target_group)),
+    }
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def fetch_view(target: Target, arn: str, track: bool = True) -> dict:
+    deployment = ecs_api.describe_service_deployment(_ecs(target), arn)
+    if deployment is None:
+        raise CutoverError(f"The service deployment {arn} does not exist", deployment_id=arn)
+    revisions = [(deployment.get("targetServiceRevision") or {}).get("arn")] + [s.get("arn") for s in deployment.get("sourceServiceRevisions") or []]
+    task_definitions = _task_definitions(target, revisions)
+    split, healthy = None, {}
+    if deployment.get("status") in native_plan.ACTIVE_STATUSES:
+        split, healthy = production_split(target), _healthy(target)
+    seen: list = []
+    if track:
+        stages = target.cache.setdefault("stages", {})
+        seen = stages[arn] = native_plan.note_stage(stages.get(arn, []), deployment.get("lifecycleStage"), _now())
+    return native_plan.native_view(deployment, task_definitions, split, healthy, seen)
+
+
+def _previous(target: Target) -> Optional[str]:
+    return plan.serving_task_definition(target.service) or target.service.get("taskDefinition")
+
+
+def _reread_service(target: Target) -> dict:
+    return ecs_api.describe_service(_ecs(target), target.cluster, target.service_name) or target.service
+
+
+# --- waits ---------------------------------------------------------------------------------
+
+
+def follow(target: Target, arn: str, verify: bool) -> tuple[dict, bool]:
+    """The deployment's last view: final, or paused for verification when ``verify``. Other
+    PAUSE hooks are continued on the way; returns whether this run continued one."""
+    continued: list = []
+    while True:
+        view = target.poller().wait(lambda: fetch_view(target, arn), lambda v: native_plan.native_done(v, continued), f"service deployment {arn}")
+        if view["status"] in native_plan.FINAL_STATUSES or (verify and native_plan.awaiting_verification(view)):
+            return view, bool(continued)
+        if not view.get("awaiting") or view.get("hook_id") in continued:
+            continue
+        ecs_api.continue_service_deployment(_ecs(target), **native_plan.continue_request(arn, view["hook_id"]))
+        continued.append(view["hook_id"])
+
+
+def _wait_final(target: Target, arn: str, description: str) -> dict:
+    return target.poller().wait(lambda: fetch_view(target, arn), lambda v: v["status"] in native_plan.FINAL_STATUSES, description)
+
+
+def _report(target: Target, view: dict, outcome: dict, previous: Optional[str], changed: bool, **extra: Any) -> dict:
+    return plan.report(
+        STRATEGY,
+        view,
+        outcome,
+        view.get("previous_task_definition") or previous,
+        view.get("task_definition") or target.task_definition_arn,
+        target.elapsed(),
+        target.progress.lines,
+        changed=changed,
+        deployment_status=view.get("status"),
+        **extra,
+    )
+
+
+def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, fail_on_failure: bool = True) -> dict:
+    outcome = native_plan.native_outcome(view)
+    result = _report(target, view, outcome, previous, changed)
+    if fail_on_failure and outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
+        message = f"Service deployment {view['deployment_id']} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}"
+        raise CutoverError(message, **{key: value for key, value in result.items() if key != "changed"}, changed=True)
+    return result
+
+
+# --- deploy --------------------------------------------------------------------------------
+
+
+def _check_input(target: Target) -> None:
+    native_plan.check_input(target.options, target.service)
+    options = target.options
+    if options.get("container_name") or options.get("container_port") or target.service.get("loadBalancers"):
+        plan.container_target(target.service, target.task_definition, options.get("container_name"), options.get("container_port"))
+
+
+def _decide(target: Target, desired: str) -> plan.Decision:
+    active = active_deployments(target)
+    serving = plan.same_task_definition(plan.serving_task_definition(target.service), desired)
+    # The listener is read only when it can turn a "start" into a "noop".
+    production = production_split(target) if serving and not active else None
+    return native_plan.decide_native(target.service, active, desired, production)
+
+
+def _handle_conflict(target: Target, decision: plan.Decision, desired: str) -> plan.Decision:
+    on_conflict = target.option("on_conflict", "fail")
+    if on_conflict == "fail":
+        raise CutoverError(plan.conflict_message(decision, desired), deployment_id=decision.deployment_id)
+    if target.context.check_mode:
+        return decision
+    if on_conflict == "stop":
+        view = fetch_view(target, decision.deployment_id, track=False)
+        if view["status"] not in native_plan.ROLLING_BACK_STATUSES and view["status"] in native_plan.ACTIVE_STATUSES:
+            ecs_api.stop_service_deployment(_ecs(target), **native_plan.stop_request(decision.deployment_id))
+    _wait_final(target, decision.deployment_id, f"the other service deployment {decision.deployment_id}")
+    target.service = _reread_service(target)
+    decision = _decide(target, desired)
+    if decision.action == plan.CONFLICT:
+        raise CutoverError(plan.conflict_message(decision, desired), deployment_id=decision.deployment_id)
+    return decision
+
+
+def _plan_result(target: Target, decision: plan.Decision, previous: Optional[str], configuration: Optional[dict]) -> dict:
+    diff = target.diff_from(previous)
+    sent = configuration or target.service.get("deploymentConfiguration") or {}
+    result = plan.plan_report(
+        STRATEGY,
+        decision,
+        previous,
+        target.task_definition_arn,
+        target.elapsed(),
+        diff,
+        deployment_strategy=sent.get("strategy") or native_plan.ROLLING,
+        deployment_configuration=configuration,
+        update_service=native_plan.update_service_request(target.cluster, target.service_name, target.task_definition_arn, configuration)
+        if decision.action == plan.START
+        else None,
+    )
+    if target.context.diff_mode:
+        result["diff"] = diff
+    return result
+
+
+def _started(target: Target, desired: str) -> str:
+    arn = native_plan.ours(active_deployments(target), desired)
+    if arn is None:
+        raise CutoverError(
+            f"UpdateService of {target.service_name} started no service deployment to {plan.family_revision(desired)}: "
+            f"check that its deployment strategy is BLUE_GREEN, LINEAR or CANARY (it is {native_plan.service_strategy(target.service)})"
+        )
+    return arn
+
+
+def run(target: Target) -> dict:
+    action = target.option("action", "deploy")
+    if action != "deploy":
+        return _act_on_awaiting(target, action)
+    _check_input(target)
+    desired = target.task_definition_arn
+    verify = bool(target.option("verify", False))
+    configuration = native_plan.desired_deployment_configuration(
+        target.service.get("deploymentConfiguration"), target.options.get("traffic"), target.option("rollback_on_alarms", [])
+    )
+    decision = _decide(target, desired)
+    if decision.action == plan.CONFLICT:
+        decision = _handle_conflict(target, decision, desired)
+    previous = _previous(target)
+
+    if target.context.check_mode:
+        return _plan_result(target, decision, previous, configuration)
+
+    if decision.action == plan.NOOP:
+        view = {"deployment_id": None, "phases": [], "weights": {"blue": 0.0, "green": 100.0}}
+        return plan.report(STRATEGY, view, {"status": plan.SUCCEEDED}, previous, desired, target.elapsed(), changed=False)
+
+    if decision.action == plan.ATTACH:
+        arn = decision.deployment_id
+    else:
+        request = native_plan.update_service_request(target.cluster, target.service_name, desired, configuration)
+        ecs_api.update_service(_ecs(target), **request)
+        arn = _started(target, desired)
+
+    if not target.option("wait", True):
+        view = fetch_view(target, arn)
+        return _report(target, view, native_plan.native_outcome(view), previous, changed=decision.action == plan.START)
+    view, continued = follow(target, arn, verify)
+    # Attaching waits for a deployment an earlier run started: that run changed the service.
+    return _finish(target, view, previous, changed=decision.action == plan.START or continued)
+
+
+# --- continue / rollback of an awaiting deployment -----------------------------------------
+
+
+def _awaiting(target: Target) -> Optional[str]:
+    given = target.options.get("deployment_id")
+    if given:
+        return given
+    active = active_deployments(target)
+    return active[0].arn if active else None
+
+
+def _act_on_awaiting(target: Target, action: str) -> dict:
+    arn = _awaiting(target)
+    previous = _previous(target)
+    if arn is None:
+        # Nothing in progress: a re-run after the continue or rollback already happened.
+        result = describe(target)
+        result["changed"] = False
+        return result
+    view = fetch_view(target, arn)
+    if view["status"] in native_plan.FINAL_STATUSES:
+        return _finish(target, view, previous, changed=False, fail_on_failure=False)
+    if target.context.check_mode:
+        outcome = {"status": plan.SUCCEEDED if action == "continue" else plan.ROLLED_BACK}
+        return _report(target, view, outcome, previous, changed=True, plan={"action": action})
+    client = _ecs(target)
+    if action == "rollback":
+        if view["status"] not in native_plan.ROLLING_BACK_STATUSES:
+            ecs_api.stop_service_deployment(client, **native_plan.stop_request(arn))
+        if not target.option("wait", True):
+            view = fetch_view(target, arn)
+            return _report(target, view, native_plan.native_outcome(view), previous, changed=True)
+        view = _wait_final(target, arn, f"the rollback of {arn}")
+        return _finish(target, view, previous, changed=True, fail_on_failure=False)
+    continued = False
+    if view.get("awaiting") and view.get("hook_id"):
+        ecs_api.continue_service_deployment(client, **native_plan.continue_request(arn, view["hook_id"]))
+        continued = True
+    if not target.option("wait", True):
+        view = fetch_view(target, arn)
+        return _report(target, view, native_plan.native_outcome(view), previous, changed=continued)
+    view, more = follow(target, arn, verify=False)
+    return _finish(target, view, previous, changed=continued or more)
+
+
+# --- deployment_info -----------------------------------------------------------------------
+
+
+def describe(target: Target) -> dict:
+    """The service's unfinished service deployment, else its newest one."""
+    briefs = ecs_api.list_service_deployments(_ecs(target), target.cluster, target.service_name)
+    brief = native_plan.newest(briefs)
+    previous = _previous(target)
+    if brief is None:
+        return plan.report(STRATEGY, None, {"status": "none"}, previous, previous, target.elapsed(), exists=False)
+    view = fetch_view(target, brief["serviceDeploymentArn"], track=False)
+    outcome = native_plan.native_outcome(view)
+    return plan.report(
+        STRATEGY,
+        view,
+        outcome,
+        view.get("previous_task_definition"),
+        view.get("task_definition"),
+        target.elapsed(),
+        exists=True,
+        deployment_status=view["status"],
+        phase=view["phase"],
+        hook_id=view.get("hook_id"),
+    )

@@ -1,0 +1,353 @@
+"""rollback.yml and teardown.yml (the cutover.ecs.rollback and cutover.ecs.teardown roles) through
+ansible-playbook against a lab of this module's own (real tasks, HAProxy, the CodeDeploy engine).
+
+Two services are provisioned with the infrastructure role, one per strategy, and deployed v1
+then v2 with the deploy role. In file order:
+- rollback.yml brings v1 back to production (real HTTP through the ALB); a re-run changes nothing;
+- a CodeDeploy deployment awaiting verification is rolled back: production never leaves blue;
+- bad input fails before any mutating call;
+- teardown.yml leaves none of the services' resources in the lab; a re-run changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+
+from lab.ecs.sampleimage import SampleImages, ensure_sample_images
+from lab.ecs.testkit import unique, version_at, wait_for
+from lab.testing import LabHandle, running_lab
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+PROD_PORT, TEST_PORT = 80, 9000
+# Fast health checks and draining, so a cutover takes seconds in the lab.
+INFRASTRUCTURE_VARS = {
+    "infrastructure_desired_count": 1,
+    "infrastructure_health_interval": 5,
+    "infrastructure_health_timeout": 2,
+    "infrastructure_healthy_threshold": 2,
+    "infrastructure_unhealthy_threshold": 2,
+    "infrastructure_deregistration_delay": 2,
+    "infrastructure_production_port": PROD_PORT,
+    "infrastructure_test_port": TEST_PORT,
+}
+
+
+# --- the lab and ansible-playbook -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
+    """A lab of this module's own; lab minutes pass 10 times faster (CodeDeploy's 5-minute
+    termination wait takes 30 s)."""
+    handle = LabHandle(tmp_path_factory.mktemp("rollback-lab"))
+    handle.env["LAB_TIME_SCALE"] = os.environ.get("LAB_TIME_SCALE") or "10"
+    # Outside the 127.100-249 range LabHandle picks from, so the module-wide labs of other
+    # test sessions running at the same time never hold our listeners' addresses.
+    handle.loopback_prefix = handle.env["LAB_LOOPBACK_PREFIX"] = f"127.{50 + handle.port % 50}"
+    yield from running_lab(handle)
+
+
+def playbook_env(lab: LabHandle) -> dict[str, str]:
+    env = dict(
+        lab.env,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_NOCOLOR="1",
+        AWS_REGION="us-east-1",
+        AWS_URL=lab.url,
+    )
+    return env
+
+
+class Run:
+    """One ansible-playbook run: return code, the JSON callback's output, the lab calls it made."""
+
+    def __init__(self, rc: int, output: dict, calls: list[dict]) -> None:
+        self.rc, self.output, self.calls = rc, output, calls
+
+    @property
+    def changed(self) -> int:
+        return self.output["stats"]["localhost"]["changed"]
+
+    @property
+    def mutating(self) -> list[str]:
+        return [f"{c['service']}:{c['operation']}" for c in self.calls if c.get("mutating")]
+
+    def results(self) -> dict[str, Any]:
+        """Results by task name (without the ``role : `` prefix); a looped task's last one wins."""
+        found: dict[str, Any] = {}
+        for play in self.output["plays"]:
+            for task in play["tasks"]:
+                found[task["task"]["name"].split(" : ", 1)[-1]] = task["hosts"].get("localhost", {})
+        return found
+
+    def changed_tasks(self) -> list[str]:
+        return [name for name, result in self.results().items() if result.get("changed")]
+
+    def tail(self) -> str:
+        return json.dumps(self.output, default=str)[-4000:]
+
+
+def run_playbook(lab: LabHandle, playbook: Path, extra_vars: dict | None = None) -> Run:
+    mark = len(lab.calls())
+    command = [str(BIN / "ansible-playbook"), str(playbook)]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    proc = subprocess.run(command, cwd=REPO, env=playbook_env(lab), capture_output=True, text=True, timeout=900)
+    # Progress lines of the deploy module may come first; the JSON callback's document starts with a "{" line.
+    start = 0 if proc.stdout.startswith("{") else proc.stdout.find("\n{") + 1
+    try:
+        output = json.loads(proc.stdout[start:])
+    except ValueError as exc:
+        raise AssertionError(f"no JSON from ansible-playbook: {exc}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}") from exc
+    return Run(proc.returncode, output, lab.calls()[mark:])
+
+
+def role_play(lab: LabHandle, tasks: list[dict]) -> list[dict]:
+    """A play like playbooks/deploy.yml's: the lab as endpoint for our modules and amazon.aws's."""
+    endpoint = {"region": "us-east-1", "endpoint_url": lab.url}
+    return [
+        {
+            "name": "test play",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "module_defaults": {"group/cutover.ecs.aws": endpoint, "group/amazon.aws.aws": endpoint},
+            "tasks": tasks,
+        }
+    ]
+
+
+def include_role(name: str, role_vars: dict) -> dict:
+    return {"name": f"Role {name}", "ansible.builtin.include_role": {"name": f"cutover.ecs.{name}"}, "vars": role_vars}
+
+
+# --- one provisioned service ------------------------------------------------------------------
+
+
+class Service:
+    """A service the infrastructure role provisioned, deployed v1 then v2 with the deploy role."""
+
+    def __init__(self, lab: LabHandle, images: SampleImages, strategy: str, work: Path) -> None:
+        self.lab, self.images, self.strategy, self.work = lab, images, strategy, work
+        self.name = unique(f"rb-{strategy[:4]}")
+        self.ecs, self.elbv2, self.codedeploy = lab.client("ecs"), lab.client("elbv2"), lab.client("codedeploy")
+
+    def provision_and_deploy(self, image: str) -> Run:
+        tasks = [
+            include_role(
+                "infrastructure",
+                {"infrastructure_name": self.name, "infrastructure_image": self.images.v1, "infrastructure_strategy": self.strategy, **INFRASTRUCTURE_VARS},
+            ),
+            include_role("deploy", {"deploy_service": self.name, "deploy_image": image, "deploy_wait_timeout": 600}),
+        ]
+        playbook = self.work / f"{self.name}-deploy.yml"
+        playbook.write_text(yaml.safe_dump(role_play(self.lab, tasks), sort_keys=False))
+        return run_playbook(self.lab, playbook)
+
+    def rollback(self, **extra: Any) -> Run:
+        return run_playbook(self.lab, REPO / "rollback.yml", {"cutover_name": self.name, **extra})
+
+    def teardown(self, **extra: Any) -> Run:
+        return run_playbook(self.lab, REPO / "teardown.yml", {"cutover_name": self.name, **extra})
+
+    def url(self, port: int = PROD_PORT) -> str:
+        dns = self.elbv2.describe_load_balancers(Names=[self.name])["LoadBalancers"][0]["DNSName"]
+        return f"http://{dns}:{port}/version"
+
+    def wait_version(self, wanted: str, port: int = PROD_PORT, samples: int = 5) -> None:
+        """``samples`` answers in a row from ``wanted`` (HAProxy follows weights asynchronously)."""
+        url = self.url(port)
+        streak = {"n": 0}
+
+        def probe() -> int:
+            streak["n"] = streak["n"] + 1 if version_at(url) == wanted else 0
+            return streak["n"]
+
+        wait_for(f"{samples} answers of version {wanted} at {url}", probe, lambda n: n >= samples, timeout=120, interval=0.2)
+
+    def service(self) -> dict:
+        return self.ecs.describe_services(cluster=self.name, services=[self.name], include=["TAGS"])["services"][0]
+
+    def serving(self) -> list[str]:
+        """The task definitions of the running tasks."""
+        arns = self.ecs.list_tasks(cluster=self.name, serviceName=self.name, desiredStatus="RUNNING")["taskArns"]
+        tasks = self.ecs.describe_tasks(cluster=self.name, tasks=arns)["tasks"] if arns else []
+        return sorted({task["taskDefinitionArn"] for task in tasks if task.get("lastStatus") == "RUNNING"})
+
+    def revision(self, number: int) -> str:
+        return self.ecs.describe_task_definition(taskDefinition=f"{self.name}:{number}")["taskDefinition"]["taskDefinitionArn"]
+
+
+def provisioned(lab: LabHandle, images: SampleImages, strategy: str, work: Path) -> Service:
+    service = Service(lab, images, strategy, work)
+    first = service.provision_and_deploy(images.v1)
+    assert first.rc == 0, first.tail()
+    service.wait_version("1")
+    second = service.provision_and_deploy(images.v2)
+    assert second.rc == 0, second.tail()
+    assert second.results()["Cut over | Production traffic to the new task definition"]["status"] == "succeeded", second.tail()
+    service.wait_version("2")
+    return service
+
+
+@pytest.fixture(scope="module")
+def images() -> SampleImages:
+    return ensure_sample_images("podman")
+
+
+@pytest.fixture(scope="module")
+def rolling(lab: LabHandle, images: SampleImages, tmp_path_factory: pytest.TempPathFactory) -> Service:
+    return provisioned(lab, images, "rolling", tmp_path_factory.mktemp("rolling"))
+
+
+@pytest.fixture(scope="module")
+def codedeploy(lab: LabHandle, images: SampleImages, tmp_path_factory: pytest.TempPathFactory) -> Service:
+    return provisioned(lab, images, "codedeploy", tmp_path_factory.mktemp("codedeploy"))
+
+
+ROLLBACK_TASK = "Roll back | Redeploy the previous task definition"
+STOP_TASK = "Roll back | Stop the deployment in progress, with rollback"
+REPORT_TASK = "Report | Rollback"
+
+
+# --- rollback ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "codedeploy"])
+def test_rollback_brings_v1_back_and_a_rerun_changes_nothing(strategy: str, request: pytest.FixtureRequest) -> None:
+    service: Service = request.getfixturevalue(strategy)
+    v1, v2 = service.revision(1), service.revision(2)
+    assert service.serving() == [v2]
+
+    rolled = service.rollback()
+    assert rolled.rc == 0, rolled.tail()
+    result = rolled.results()[ROLLBACK_TASK]
+    assert (result["changed"], result["status"], result["strategy"]) == (True, "succeeded", strategy)
+    assert (result["previous_task_definition"], result["task_definition"]) == (v2, v1)
+    service.wait_version("1")
+    wait_for("only v1 tasks", service.serving, lambda tds: tds == [v1], timeout=120)
+    tags = {tag["key"]: tag["value"] for tag in service.service().get("tags") or []}
+    assert tags["cutover.ecs:rollback-deployment"] == result["deployment_id"]
+    report = "\n".join(rolled.results()[REPORT_TASK]["msg"])
+    assert f"redeployed {v2.rsplit(':', 1)[0]}:1" in report and "task definition now: " + v1 in report, report
+
+    again = service.rollback()
+    assert again.rc == 0, again.tail()
+    assert (again.changed, again.mutating) == (0, []), again.tail()
+    assert "nothing to do" in "\n".join(again.results()[REPORT_TASK]["msg"])
+    assert version_at(service.url()) == "1"
+    assert service.serving() == [v1]
+
+
+def test_rollback_while_awaiting_verification_keeps_blue(codedeploy: Service, lab: LabHandle) -> None:
+    """Green (v2) waits on the test listener; rollback.yml stops it: production never leaves v1."""
+    v1, v2 = codedeploy.revision(1), codedeploy.revision(2)
+    # The infrastructure role's group moves traffic at once; a verification gate needs STOP_DEPLOYMENT.
+    group = codedeploy.codedeploy.get_deployment_group(applicationName=codedeploy.name, deploymentGroupName=codedeploy.name)["deploymentGroupInfo"]
+    blue_green = dict(group["blueGreenDeploymentConfiguration"], deploymentReadyOption={"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 600})
+    codedeploy.codedeploy.update_deployment_group(
+        applicationName=codedeploy.name, currentDeploymentGroupName=codedeploy.name, blueGreenDeploymentConfiguration=blue_green
+    )
+    playbook = codedeploy.work / "verify.yml"
+    verify = {
+        "name": "Deploy v2, stop before production",
+        "cutover.ecs.deploy": {"cluster": codedeploy.name, "service": codedeploy.name, "task_definition": v2, "verify": True, "poll_interval": 1},
+    }
+    playbook.write_text(yaml.safe_dump(role_play(lab, [verify]), sort_keys=False))
+    awaiting = run_playbook(lab, playbook)
+    assert awaiting.rc == 0, awaiting.tail()
+    deployment_id = awaiting.results()[verify["name"]]["deployment_id"]
+    assert awaiting.results()[verify["name"]]["status"] == "awaiting_verification"
+    codedeploy.wait_version("2", port=TEST_PORT)
+    assert version_at(codedeploy.url()) == "1"
+
+    rolled = codedeploy.rollback()
+    assert rolled.rc == 0, rolled.tail()
+    stopped = rolled.results()[STOP_TASK]
+    assert (stopped["changed"], stopped["status"], stopped["rolled_back"], stopped["deployment_id"]) == (True, "rolled_back", True, deployment_id)
+    assert rolled.results()[ROLLBACK_TASK].get("skipped") is True
+    assert "codedeploy:StopDeployment" in rolled.mutating and "codedeploy:CreateDeployment" not in rolled.mutating, rolled.mutating
+    assert codedeploy.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] == "Stopped"
+    codedeploy.wait_version("1")
+    codedeploy.wait_version("1", port=TEST_PORT)
+    wait_for("green task set removed", codedeploy.serving, lambda tds: tds == [v1], timeout=120)
+
+    again = codedeploy.rollback()
+    assert again.rc == 0, again.tail()
+    assert (again.changed, again.mutating) == (0, []), again.tail()
+    assert "was rolled back already" in "\n".join(again.results()[REPORT_TASK]["msg"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"cutover_task_definition": "no-such-family:7"}, "does not exist"),
+        ({"cutover_task_definition": "not a revision"}, "rollback_task_definition must be empty, a family:revision"),
+        ({"cutover_name": "no-such-service"}, "was not found in cluster"),
+    ],
+)
+def test_bad_input_fails_before_any_change(rolling: Service, extra: dict, message: str) -> None:
+    run = rolling.rollback(**extra)
+    assert run.rc != 0
+    assert message in run.tail(), run.tail()
+    assert run.mutating == []
+
+
+# --- teardown ----------------------------------------------------------------------------------
+
+
+def gone(call: Any) -> bool:
+    """Whether a describe call says the resource does not exist (an error or nothing found)."""
+    try:
+        return not call()
+    except ClientError:
+        return True
+
+
+def leftovers(lab: LabHandle, name: str) -> dict[str, bool]:
+    """For each resource the infrastructure role makes for ``name``: whether the lab still has it."""
+    ecs, elbv2, ec2, iam, codedeploy = (lab.client(s) for s in ("ecs", "elbv2", "ec2", "iam", "codedeploy"))
+    checks = {
+        "service": lambda: [s for s in ecs.describe_services(cluster=name, services=[name])["services"] if s["status"] != "INACTIVE"],
+        "cluster": lambda: [c for c in ecs.describe_clusters(clusters=[name])["clusters"] if c["status"] != "INACTIVE"],
+        "task definitions": lambda: ecs.list_task_definitions(familyPrefix=name, status="ACTIVE")["taskDefinitionArns"],
+        "load balancer": lambda: elbv2.describe_load_balancers(Names=[name])["LoadBalancers"],
+        "target groups": lambda: elbv2.describe_target_groups(Names=[f"{name}-blue", f"{name}-green"])["TargetGroups"],
+        "codedeploy application": lambda: codedeploy.get_application(applicationName=name)["application"],
+        "execution role": lambda: iam.get_role(RoleName=f"{name}-task-execution")["Role"],
+        "codedeploy role": lambda: iam.get_role(RoleName=f"{name}-codedeploy")["Role"],
+        "security groups": lambda: ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{name}-alb", f"{name}-tasks"]}])["SecurityGroups"],
+        "task containers": lambda: [c for c in (lab.state().get("containers") or {}).values() if f"/{name}/" in str(c.get("task", ""))],
+    }
+    return {what: not gone(check) for what, check in checks.items()}
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "codedeploy"])
+def test_teardown_deletes_everything_and_a_rerun_changes_nothing(strategy: str, request: pytest.FixtureRequest, lab: LabHandle) -> None:
+    service: Service = request.getfixturevalue(strategy)
+    before = leftovers(lab, service.name)
+    expected = {what for what in before if strategy == "codedeploy" or what not in ("codedeploy application", "codedeploy role")}
+    assert {what for what, there in before.items() if there} == expected
+    url = service.url()
+
+    down = service.teardown()
+    assert down.rc == 0, down.tail()
+    assert {what for what, there in leftovers(lab, service.name).items() if there} == set()
+    assert version_at(url) is None, "the load balancer still answers"
+
+    again = service.teardown()
+    assert again.rc == 0, again.tail()
+    assert (again.changed, again.mutating) == (0, []), again.changed_tasks()

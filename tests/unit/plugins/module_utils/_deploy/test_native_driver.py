@@ -1,0 +1,289 @@
+"""The ecs strategy's driver with recording fake clients: what each decision calls, that a
+PAUSE hook is continued or returned at, what on_conflict does, and that bad input and
+conflicts fail before any mutating call. The lab runs the real thing in
+tests/integration/modules/test_deploy_native.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_drivers import V1, V2, V3, Recorder, describe_task_definition, error, options
+
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy.ensure import describe_deployment, ensure_deployment
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
+
+BLUE, GREEN = "arn:tg/blue", "arn:tg/green"
+PROD_RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/1/2/3"
+TEST_RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/1/4/5"
+OURS, OTHER = "arn:sd/ours", "arn:sd/other"
+REVISIONS = {"arn:rev/1": V1, "arn:rev/2": V2, "arn:rev/3": V3}
+PAUSE_AT_VERIFY = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+
+
+def native_service(serving: str = V1, hooks: tuple = (PAUSE_AT_VERIFY,)) -> dict:
+    return {
+        "serviceName": "web",
+        "status": "ACTIVE",
+        "deploymentController": {"type": "ECS"},
+        "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": list(hooks)},
+        "taskDefinition": serving,
+        "deployments": [{"id": "ecs-svc/1", "status": "PRIMARY", "taskDefinition": serving, "rolloutState": "COMPLETED"}],
+        "loadBalancers": [
+            {
+                "targetGroupArn": BLUE,
+                "containerName": "app",
+                "containerPort": 8080,
+                "advancedConfiguration": {"alternateTargetGroupArn": GREEN, "productionListenerRule": PROD_RULE, "testListenerRule": TEST_RULE},
+            }
+        ],
+    }
+
+
+def state(arn: str, status: str, stage: str = "SCALE_UP", target: str = "arn:rev/2", hook: str | None = None, **extra: Any) -> dict:
+    hooks = [{"hookId": hook, "targetType": "PAUSE", "status": "AWAITING_ACTION"}] if hook else []
+    return {
+        "serviceDeploymentArn": arn,
+        "status": status,
+        "lifecycleStage": stage,
+        "sourceServiceRevisions": [{"arn": "arn:rev/1", "runningTaskCount": 1}],
+        "targetServiceRevision": {"arn": target, "runningTaskCount": 1},
+        "lifecycleHookDetails": hooks,
+        **extra,
+    }
+
+
+class Deployments:
+    """Service deployments whose describes walk through a list of states, one per poll
+    (the last one repeats); ``start`` is what UpdateService creates."""
+
+    def __init__(self, walks: dict, start: list | None = None) -> None:
+        self.walks = {arn: list(states) for arn, states in walks.items()}
+        self.start = start
+
+    def current(self, arn: str) -> dict:
+        walk = self.walks[arn]
+        return walk[0] if len(walk) == 1 else walk.pop(0)
+
+    def peek(self, arn: str) -> dict:
+        return self.walks[arn][0]
+
+    def update_service(self, params: dict) -> dict:
+        if self.start is not None:
+            self.walks[OURS] = list(self.start)
+        return {"service": {}}
+
+    def list(self, params: dict) -> dict:
+        wanted = set(params.get("status") or [])
+        briefs = [
+            {"serviceDeploymentArn": arn, "status": self.peek(arn)["status"], "targetServiceRevisionArn": self.peek(arn)["targetServiceRevision"]["arn"]}
+            for arn in self.walks
+        ]
+        return {"serviceDeployments": [b for b in briefs if not wanted or b["status"] in wanted]}
+
+    def describe(self, params: dict) -> dict:
+        return {"serviceDeployments": [self.current(arn) for arn in params["serviceDeploymentArns"] if arn in self.walks]}
+
+    def stop(self, params: dict) -> dict:
+        arn = params["serviceDeploymentArn"]
+        self.walks[arn] = [state(arn, "ROLLBACK_IN_PROGRESS", target=self.peek(arn)["targetServiceRevision"]["arn"])] + [
+            state(arn, "ROLLBACK_SUCCESSFUL", target=self.peek(arn)["targetServiceRevision"]["arn"], statusReason="rolled back by the user")
+        ]
+        return {"serviceDeploymentArn": arn}
+
+
+def answers(service: dict, deployments: Deployments, production: dict | None = None) -> dict:
+    weights = production or {BLUE: 100, GREEN: 0}
+    forward = {"TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()]}
+    return {
+        "ecs": {
+            "describe_services": {"services": [service]},
+            "describe_task_definition": describe_task_definition,
+            "list_service_deployments": deployments.list,
+            "describe_service_deployments": deployments.describe,
+            "describe_service_revisions": lambda params: {
+                "serviceRevisions": [{"serviceRevisionArn": arn, "taskDefinition": REVISIONS[arn]} for arn in params["serviceRevisionArns"]]
+            },
+            "update_service": deployments.update_service,
+            "continue_service_deployment": lambda params: {"serviceDeploymentArn": params["serviceDeploymentArn"]},
+            "stop_service_deployment": deployments.stop,
+        },
+        "elbv2": {
+            "describe_rules": {"Rules": [{"RuleArn": PROD_RULE, "Actions": [{"Type": "forward", "ForwardConfig": forward}]}]},
+            "describe_target_health": {"TargetHealthDescriptions": [{"TargetHealth": {"State": "healthy"}}]},
+        },
+    }
+
+
+WALK_THROUGH_THE_HOOK = [
+    state(OURS, "PENDING", stage=None),
+    state(OURS, "IN_PROGRESS", "SCALE_UP"),
+    state(OURS, "IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="h1"),
+    state(OURS, "IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT"),
+    state(OURS, "SUCCESSFUL", "CLEAN_UP"),
+]
+
+
+def test_already_serving_with_all_production_reads_only() -> None:
+    recorder = Recorder(answers(native_service(serving=V2), Deployments({})))
+    result = ensure_deployment(recorder.context, options())
+    assert (result["changed"], result["status"], result["strategy"]) == (False, "succeeded", "ecs")
+    assert recorder.mutating == []
+
+
+def test_serving_but_production_elsewhere_deploys_again() -> None:
+    recorder = Recorder(answers(native_service(serving=V2), Deployments({}, start=WALK_THROUGH_THE_HOOK), production={BLUE: 50, GREEN: 50}))
+    result = ensure_deployment(recorder.context, options())
+    assert (result["changed"], result["status"]) == (True, "succeeded")
+    assert recorder.mutating == ["update_service", "continue_service_deployment"]
+
+
+def test_deploy_continues_the_hook_it_does_not_stop_for() -> None:
+    recorder = Recorder(answers(native_service(), Deployments({}, start=WALK_THROUGH_THE_HOOK)))
+    result = ensure_deployment(recorder.context, options())
+    assert (result["changed"], result["status"], result["deployment_id"]) == (True, "succeeded", OURS)
+    assert (result["previous_task_definition"], result["task_definition"]) == (V1, V2)
+    assert recorder.mutating == ["update_service", "continue_service_deployment"]
+    request = next(params for operation, params in recorder.calls if operation == "update_service")
+    assert request == {"cluster": "shop", "service": "web", "taskDefinition": V2}
+    assert next(params for operation, params in recorder.calls if operation == "continue_service_deployment")["hookId"] == "h1"
+    assert [p["name"] for p in result["phases"]] == ["SCALE_UP", "POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "CLEAN_UP"]
+    assert any(
+        "POST_TEST_TRAFFIC_SHIFT (waiting for verification): traffic blue 100% / green 0%, healthy blue 1 / green 1" in line for line in result["progress"]
+    )
+
+
+def test_verify_returns_at_the_hook() -> None:
+    recorder = Recorder(answers(native_service(), Deployments({}, start=WALK_THROUGH_THE_HOOK)))
+    result = ensure_deployment(recorder.context, options(verify=True))
+    assert (result["changed"], result["status"], result["deployment_id"]) == (True, "awaiting_verification", OURS)
+    assert result["weights"] == {"blue": 100.0, "green": 0.0}
+    assert recorder.mutating == ["update_service"]
+
+
+def test_traffic_and_alarms_go_into_the_deployment_configuration() -> None:
+    recorder = Recorder(answers(native_service(), Deployments({}, start=WALK_THROUGH_THE_HOOK)))
+    ensure_deployment(recorder.context, options(traffic={"type": "linear", "percent": 25, "interval_minutes": 2}, rollback_on_alarms=["p99"]))
+    request = next(params for operation, params in recorder.calls if operation == "update_service")
+    configuration = request["deploymentConfiguration"]
+    assert (configuration["strategy"], configuration["linearConfiguration"]) == ("LINEAR", {"stepPercent": 25.0, "stepBakeTimeInMinutes": 2})
+    assert configuration["alarms"] == {"alarmNames": ["p99"], "enable": True, "rollback": True}
+    assert configuration["lifecycleHooks"] == [PAUSE_AT_VERIFY]
+
+
+def test_check_mode_plans_and_mutates_nothing() -> None:
+    recorder = Recorder(answers(native_service(), Deployments({})), check_mode=True)
+    result = ensure_deployment(recorder.context, options(traffic={"type": "canary", "percent": 10, "interval_minutes": 5}))
+    assert (result["changed"], result["status"], result["plan"]["action"], result["plan"]["deployment_strategy"]) == (True, "planned", "start", "CANARY")
+    assert result["plan"]["update_service"]["deploymentConfiguration"]["canaryConfiguration"] == {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 5}
+    assert result["diff"] == {"before": {}, "after": {}}  # the fake's revisions differ in nothing the diff shows
+    assert recorder.mutating == []
+
+
+def test_a_deployment_to_it_in_progress_is_attached_to() -> None:
+    walk = [state(OURS, "IN_PROGRESS"), state(OURS, "SUCCESSFUL", "CLEAN_UP")]
+    recorder = Recorder(answers(native_service(), Deployments({OURS: walk})))
+    result = ensure_deployment(recorder.context, options())
+    assert (result["changed"], result["status"], result["deployment_id"]) == (False, "succeeded", OURS)
+    assert recorder.mutating == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_deployment_to_another_in_progress_fails_before_any_change(check_mode: bool) -> None:
+    recorder = Recorder(answers(native_service(), Deployments({OTHER: [state(OTHER, "IN_PROGRESS", target="arn:rev/3")]})), check_mode=check_mode)
+    with pytest.raises(CutoverError, match=f"Another deployment is in progress: service deployment {OTHER} to web:3 is in progress"):
+        ensure_deployment(recorder.context, options())
+    assert recorder.mutating == []
+
+
+def test_on_conflict_stop_rolls_the_other_back_then_deploys() -> None:
+    deployments = Deployments({OTHER: [state(OTHER, "IN_PROGRESS", target="arn:rev/3")]}, start=WALK_THROUGH_THE_HOOK)
+    recorder = Recorder(answers(native_service(), deployments))
+    result = ensure_deployment(recorder.context, options(on_conflict="stop"))
+    assert result["status"] == "succeeded"
+    assert recorder.mutating == ["stop_service_deployment", "update_service", "continue_service_deployment"]
+    assert next(params for operation, params in recorder.calls if operation == "stop_service_deployment") == {
+        "serviceDeploymentArn": OTHER,
+        "stopType": "ROLLBACK",
+    }
+
+
+def test_on_conflict_wait_waits_then_deploys() -> None:
+    other = [state(OTHER, "IN_PROGRESS", target="arn:rev/3"), state(OTHER, "IN_PROGRESS", target="arn:rev/3"), state(OTHER, "SUCCESSFUL", target="arn:rev/3")]
+    recorder = Recorder(answers(native_service(), Deployments({OTHER: other}, start=WALK_THROUGH_THE_HOOK)))
+    result = ensure_deployment(recorder.context, options(on_conflict="wait"))
+    assert result["status"] == "succeeded"
+    assert recorder.mutating == ["update_service", "continue_service_deployment"]
+
+
+def test_a_rolled_back_deployment_fails_the_task() -> None:
+    reason = "ECS deployment circuit breaker: tasks failed to start."
+    walk = [state(OURS, "IN_PROGRESS"), state(OURS, "ROLLBACK_SUCCESSFUL", statusReason=reason, rollback={"reason": reason, "startedAt": None})]
+    recorder = Recorder(answers(native_service(), Deployments({}, start=walk)))
+    with pytest.raises(CutoverError, match="rolled back: ECS deployment circuit breaker") as failure:
+        ensure_deployment(recorder.context, options())
+    assert (failure.value.details["status"], failure.value.details["rolled_back"], failure.value.details["rollback_reason"]) == ("rolled_back", True, reason)
+    assert recorder.mutating == ["update_service"]
+
+
+def test_action_rollback_stops_with_rollback_and_does_not_fail() -> None:
+    deployments = Deployments({OURS: [state(OURS, "IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="h1")]})
+    recorder = Recorder(answers(native_service(), deployments))
+    result = ensure_deployment(recorder.context, options(action="rollback", task_definition=None))
+    assert (result["changed"], result["status"], result["rolled_back"], result["deployment_id"]) == (True, "rolled_back", True, OURS)
+    assert recorder.mutating == ["stop_service_deployment"]
+
+
+def test_action_continue_continues_the_hook() -> None:
+    walk = [state(OURS, "IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="h1"), state(OURS, "SUCCESSFUL", "CLEAN_UP")]
+    recorder = Recorder(answers(native_service(), Deployments({OURS: walk})))
+    result = ensure_deployment(recorder.context, options(action="continue", deployment_id=OURS, task_definition=None))
+    assert (result["changed"], result["status"]) == (True, "succeeded")
+    assert recorder.mutating == ["continue_service_deployment"]
+
+
+def test_action_with_nothing_in_progress_changes_nothing() -> None:
+    done = [state(OURS, "ROLLBACK_SUCCESSFUL", statusReason="rolled back by the user", rollback={"reason": "rolled back by the user"})]
+    recorder = Recorder(answers(native_service(), Deployments({OURS: done})))
+    result = ensure_deployment(recorder.context, options(action="rollback", task_definition=None))
+    assert (result["changed"], result["status"], result["deployment_id"]) == (False, "rolled_back", OURS)
+    assert recorder.mutating == []
+
+
+@pytest.mark.parametrize(
+    "service, extra, message",
+    [
+        (native_service(hooks=()), {"verify": True}, "lifecycle_stages: \\[POST_TEST_TRAFFIC_SHIFT\\]"),
+        (native_service(), {"strategy": "rolling"}, "deployment_configuration.strategy is ROLLING"),
+        (native_service(), {"traffic": {"type": "config", "config_name": "x"}}, "CodeDeploy deployment config"),
+        (native_service(), {"container_port": 9999}, "container_port 9999 is not a port mapping"),
+    ],
+)
+def test_bad_input_fails_before_any_change(service: dict, extra: dict, message: str) -> None:
+    recorder = Recorder(answers(service, Deployments({})))
+    with pytest.raises(InvalidInput, match=message):
+        ensure_deployment(recorder.context, options(**extra))
+    assert recorder.mutating == []
+
+
+def test_deployment_info_reports_the_newest() -> None:
+    awaiting = state(OURS, "IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="h1")
+    recorder = Recorder(answers(native_service(), Deployments({OURS: [awaiting]})))
+    result = describe_deployment(recorder.context, {"cluster": "shop", "service": "web", "strategy": "auto"})
+    assert (result["exists"], result["status"], result["deployment_id"], result["hook_id"], result["changed"]) == (
+        True,
+        "awaiting_verification",
+        OURS,
+        "h1",
+        False,
+    )
+    empty = Recorder(answers(native_service(), Deployments({})))
+    assert describe_deployment(empty.context, {"cluster": "shop", "service": "web"})["exists"] is False
+
+
+def test_a_missing_service_deployment_is_reported() -> None:
+    recorder_answers = answers(native_service(), Deployments({}))
+    recorder_answers["ecs"]["describe_service_deployments"] = error("ServiceDeploymentNotFoundException")
+    recorder = Recorder(recorder_answers)
+    with pytest.raises(CutoverError, match="does not exist"):
+        ensure_deployment(recorder.context, options(action="continue", deployment_id="arn:sd/gone", task_definition=None))
