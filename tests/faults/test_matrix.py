@@ -386,7 +386,7 @@ def test_verification_fails(pool: ServicePool, record: dict[str, Any], tmp_path:
         pytest.skip("missing: roles/deploy/tasks/verify.yml (deploy_verify_tasks, being added by the lead)")
     verify = tmp_path / "verify.yml"
     verify.write_text(
-        "---\n- name: Green must answer its own version on the test listener (it does not: v0)\n"
+        "---\n- name: Green must answer version 0 on the test listener (it does not)\n"
         '  ansible.builtin.uri:\n    url: "{{ deploy_test_url }}/version"\n    return_content: true\n'
         "  register: __faults_green\n  failed_when: (__faults_green.content | from_json).version != '0'\n"
     )

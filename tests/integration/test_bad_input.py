@@ -167,8 +167,19 @@ def test_bad_input_fails_with_a_message_and_no_mutating_call(world: CodeDeployWo
 # --- the deploy role's verification task file -------------------------------------------------------
 
 
-def test_verification_task_file_that_does_not_exist(world: CodeDeployWorld, module_lab: Any, tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-verify.yml"
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no task file"),  # the file does not exist
+        ("- name: Check (it says: no)\n  ansible.builtin.debug: {}\n", "is not valid YAML"),
+        ("just: a mapping\n", "must be a list of tasks"),
+    ],
+    ids=["missing", "malformed-yaml", "not-a-task-list"],
+)
+def test_verification_task_file_that_cannot_run(world: CodeDeployWorld, module_lab: Any, tmp_path: Path, content: str | None, expected: str) -> None:
+    missing = tmp_path / "verify.yml"
+    if content is not None:
+        missing.write_text(content)
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         json.dumps(
@@ -200,5 +211,5 @@ def test_verification_task_file_that_does_not_exist(world: CodeDeployWorld, modu
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output
-    assert str(missing) in output and "deploy_verify_tasks" in output, output
+    assert str(missing) in output and "deploy_verify_tasks" in output and expected in output, output
     assert mutating_calls(module_lab.app.since(mark)) == []

@@ -33,6 +33,15 @@ def aws(moto_server):
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{n}.0/24")["Subnet"]["SubnetId"] for n in (1, 2)]
     groups = [ec2.create_security_group(GroupName=f"it-svc-{n}", Description="it", VpcId=vpc)["GroupId"] for n in (1, 2)]
     ecs.create_cluster(clusterName=CLUSTER)
+    # The module checks that the target groups it is given exist before it creates a
+    # service; the cases below use these two (parametrised cases built at collection time
+    # keep the placeholder ARNs and fail on their own problem first).
+    global BLUE, GREEN
+    elbv2 = boto3.client("elbv2", **session)
+    BLUE, GREEN = (
+        elbv2.create_target_group(Name=f"it-svc-{color}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        for color in ("blue", "green")
+    )
     arns = []
     for image in ("web:1", "web:2"):
         arns.append(
