@@ -12,7 +12,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the lab and the image pipeline need.
 DEB_PACKAGES := python3-venv podman runc buildah haproxy docker-registry mmdebstrap uidmap slirp4netns curl git shellcheck
 
-.PHONY: help setup deps-debian venv test test-unit test-integration test-service test-lab test-molecule sanity lint \
+.PHONY: help setup deps-debian venv test test-unit test-integration test-service test-lab test-faults test-molecule sanity lint \
         base-image lab-up lab-down lab-status demo bench faults iam-policy clean
 
 help: ## list the targets
@@ -39,7 +39,7 @@ $(LINK):
 	mkdir -p $(dir $(LINK))
 	ln -sfn ../../.. $(LINK)
 
-test: setup lint test-unit test-service test-integration test-lab test-molecule sanity ## run every test (what CI runs)
+test: setup lint test-unit test-service test-integration test-lab test-faults test-molecule sanity ## run every test (what CI runs)
 
 lint: setup ## ruff and ansible-lint (production profile)
 	$(VENV)/bin/ruff check .
@@ -57,6 +57,14 @@ test-integration: setup ## modules against moto's server and the lab
 
 test-lab: setup ## the lab's conformance and end-to-end suite
 	@if ls tests/lab/test_*.py >/dev/null 2>&1; then $(PYTEST) -q tests/lab; fi
+
+# The fault matrix's own helpers, and three of its entries (3, 4 and 12: an alarm during the canary
+# shift and during the termination wait, rollback.yml during the termination wait; about 4 minutes).
+# The whole matrix is `make faults` (about 45 minutes).
+FAULTS_SMOKE := test_faultkit or alarm_during_canary_shift or alarm_during_termination_wait or rollback_playbook_during_termination_wait
+
+test-faults: setup base-image ## the fault matrix's helpers and three of its entries (the whole matrix: make faults)
+	FAULTS_RESULTS=- $(PYTEST) -q tests/faults -k "$(FAULTS_SMOKE)"
 
 test-molecule: setup base-image ## Molecule: codedeploy, rolling, ecs against labs of their own; localstack when it can
 	$(PYTEST) -q extensions/molecule/tests

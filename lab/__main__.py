@@ -370,11 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
 def add_fault_parser(sub: Any) -> None:
     fault = sub.add_parser("fault", help="inject a fault").add_subparsers(dest="fault_kind", required=True)
     throttle = fault.add_parser("throttle", help="answer a share of an operation's calls with a throttling error")
-    throttle.add_argument("--service", required=True)
+    throttle.add_argument("--service", required=True, help="signing name (ecs, elasticloadbalancing, ...) or * for every service")
     throttle.add_argument("--operation", default="*")
     throttle.add_argument("--share", type=float, required=True)
     fail = fault.add_parser("fail", help="answer a share of an operation's calls with a server error")
-    fail.add_argument("--service", required=True)
+    fail.add_argument("--service", required=True, help="signing name (ecs, elasticloadbalancing, ...) or * for every service")
     fail.add_argument("--operation", default="*")
     fail.add_argument("--share", type=float, required=True)
     fail.add_argument("--status", type=int, default=500)

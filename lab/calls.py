@@ -3,7 +3,8 @@
 Benchmarks and the IAM-policy generator read this log, so its fields are fixed:
 ``time`` (epoch seconds), ``service`` (SigV4 signing name), ``operation``,
 ``mutating``, ``status`` (HTTP), ``region``, ``ms`` (time to answer), and
-``fault`` when the fault table answered instead of the store.
+``fault`` when the fault table answered instead of the store, and ``ansible: true`` when the
+caller's User-Agent names Ansible (the calls of Ansible modules, as opposed to a test's own boto3).
 """
 
 from __future__ import annotations
@@ -27,12 +28,20 @@ class CallRecord:
     region: str
     ms: float
     fault: str | None = None
+    ansible: bool = False
 
     def to_json(self) -> str:
         data = asdict(self)
         if data["fault"] is None:
             del data["fault"]
+        if not data["ansible"]:
+            del data["ansible"]
         return json.dumps(data, separators=(",", ":"))
+
+
+def from_ansible(user_agent: str | None) -> bool:
+    """amazon.aws's clients (and so every Ansible AWS module's) send ``APN/1.0 Ansible/<version> ...``."""
+    return "Ansible/" in (user_agent or "")
 
 
 class CallLog:

@@ -1,7 +1,8 @@
 """The fault table: what the lab breaks on purpose, set by ``python -m lab fault ...``.
 
 Kinds:
-- ``throttle``: answer a share of one operation's calls with the protocol's throttling error;
+- ``throttle``: answer a share of one operation's calls with the protocol's throttling error
+  (service and operation may be ``*``: one counter over every call that matches);
 - ``fail``: answer a share with a server error (default 500 InternalFailure);
 - ``latency``: delay every call of a service (optionally one operation) by some ms;
 - ``unhealthy``: the ELB controller makes the targets of a target group fail health;
@@ -41,7 +42,7 @@ class ShareFault:
     fired: int = 0
 
     def matches(self, service: str, operation: str) -> bool:
-        return self.service == service and self.operation in (ANY, operation)
+        return self.service in (ANY, service) and self.operation in (ANY, operation)
 
     def should_fire(self) -> bool:
         """Error diffusion: fire when the running quota floor(seen * share) steps up."""
@@ -61,7 +62,7 @@ class LatencyFault:
     ms: float
 
     def matches(self, service: str, operation: str) -> bool:
-        return self.service == service and self.operation in (ANY, operation)
+        return self.service in (ANY, service) and self.operation in (ANY, operation)
 
 
 @dataclass(frozen=True)

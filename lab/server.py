@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from lab import clock
-from lab.calls import CallLog, CallRecord
+from lab.calls import CallLog, CallRecord, from_ansible
 from lab.config import LabConfig
 from lab.faults import FaultError, FaultTable
 from lab.loopback import Loopback
@@ -314,7 +314,7 @@ class LabApp:
         if injected.latency_ms:
             time.sleep(injected.latency_ms / 1000.0)
         response = aws_error(req, injected.code or "InternalFailure", injected.message, injected.status) if injected.kind else self._answer(req)
-        self._log(req, response.status_code, started, injected.kind)
+        self._log(req, response.status_code, started, injected.kind, from_ansible(environ.get("HTTP_USER_AGENT")))
         return response
 
     def _answer(self, req: Request) -> Response:
@@ -343,11 +343,11 @@ class LabApp:
         with self.lab.lock:
             return self.lab.moto.call(req)
 
-    def _log(self, req: Request, status: int, started: float, fault: str | None) -> None:
+    def _log(self, req: Request, status: int, started: float, fault: str | None, ansible: bool) -> None:
         if self.calls is None:
             return
         ms = round((time.perf_counter() - started) * 1000.0, 3)
-        self.calls.append(CallRecord(time.time(), req.service, req.operation, req.mutating, status, req.region, ms, fault))
+        self.calls.append(CallRecord(time.time(), req.service, req.operation, req.mutating, status, req.region, ms, fault, ansible))
 
     # /_lab/ API ----------------------------------------------------------------
 

@@ -178,6 +178,21 @@ def missing_actions(required: Iterable[str], policy: Mapping) -> list[str]:
     return sorted(set(required) - allowed_actions(policy))
 
 
+def ansible_calls_not_allowed(records: Iterable[Mapping[str, object]], policy: Mapping) -> tuple[int, list[str]]:
+    """(how many calls of a lab call log Ansible made, the actions of those calls ``policy`` does not
+    allow). Only calls marked ``ansible`` count: a test's own boto3 calls are not the collection's."""
+    made = [record for record in records if record.get("ansible")]
+    return len(made), missing_actions(actions_for(operations_from_log(made)), policy)
+
+
+def assert_log_allowed(log: Path, policy_path: Path = DEFAULT_POLICY, require_calls: bool = True) -> None:
+    """For test fixtures: fail when Ansible made a call the committed policy does not allow (or,
+    with ``require_calls``, none at all: a test selection may make none, a full run must make some)."""
+    made, missing = ansible_calls_not_allowed(read_log(log), json.loads(policy_path.read_text()))
+    assert made or not require_calls, f"no call in {log} is marked as Ansible's: the check would pass whatever was called"
+    assert not missing, f"Ansible called what {policy_path.name} does not allow: {missing}; run make iam-policy"
+
+
 # --- the static scan ----------------------------------------------------------------------------
 
 
@@ -356,7 +371,8 @@ def lab_environment(lab_dir: Path) -> dict[str, str]:
 
 
 def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, list[str]]]:
-    """(label, ansible-playbook arguments) of the full flow: two deploys per strategy, rollback, teardown."""
+    """(label, ansible-playbook arguments) of the full flow: two deploys per strategy, rollback, teardown
+    (which deletes the image repository as well)."""
     steps: list[tuple[str, list[str]]] = []
     for strategy in strategies:
         name = f"iam-{strategy}"
@@ -364,9 +380,9 @@ def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, li
         for version in ("1", "2"):
             extra = ["-e", f"cutover_version={version}", "-e", f"cutover_image_tag=v{version}", "-e", f"cutover_base_image={base_image}"]
             steps.append((f"deploy {strategy} v{version}", ["deploy.yml", *common, *extra]))
-        for playbook in ("rollback.yml", "teardown.yml"):
-            if (REPO / playbook).exists():
-                steps.append((f"{playbook.removesuffix('.yml')} {strategy}", [playbook, *common]))
+        steps.append((f"rollback {strategy}", ["rollback.yml", *common]))
+        # with the ECR repository too, so the policy allows what teardown can delete
+        steps.append((f"teardown {strategy}", ["teardown.yml", *common, "-e", "cutover_delete_images=true"]))
     return steps
 
 

@@ -39,7 +39,10 @@ HEALTH_CHECK_USER_AGENT = "ELB-HealthChecker/2.0"
 # rolling update of two tasks take minutes at LAB_TIME_SCALE=1; these keep it near 30 s.
 INTERVAL_CAP = 2.0
 INTERVAL_FLOOR = 0.2
-TIMEOUT_FLOOR = 0.5
+# A scaled 5 s timeout is 0.25 s at LAB_TIME_SCALE=20: a healthy task on a busy 2-core machine
+# answered later than that and HAProxy took it out (failed requests no AWS ELB would cause). A dead
+# task refuses at once, so the floor slows only the detection of a hung one.
+TIMEOUT_FLOOR = 1.5
 DRAIN_CAP = 10.0
 
 Scale = Callable[[float], float]

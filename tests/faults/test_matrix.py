@@ -54,8 +54,6 @@ def assert_production_stayed_on(report: LoadReport, version: str) -> None:
 @pytest.mark.fault(entry=1, title="Green tasks fail their health checks: automatic rollback; production never leaves blue")
 @pytest.mark.parametrize("strategy", CODEDEPLOY_AND_ROLLING + ["ecs"])
 def test_green_fails_health_checks(strategy: str, pool: ServicePool, record: dict[str, Any]) -> None:
-    if strategy == "ecs":
-        require_ecs_strategy()
     with pool.service(strategy) as service:
         before, blue = service.deployment_ids() if strategy == "codedeploy" else set(), service.version
         with service.load() as load:
@@ -67,19 +65,11 @@ def test_green_fails_health_checks(strategy: str, pool: ServicePool, record: dic
         assert result is not None, run.explain()
         assert run.returncode != 0, "a release whose health checks fail must fail the playbook"
         assert (result["status"], result["rolled_back"]) == ("rolled_back", True), what_the_tool_did(result)
-        # codedeploy names the health checks; rolling reports ECS's circuit-breaker text
-        assert result["rollback_reason"], "no rollback reason reported"
+        # every strategy names the health checks: codedeploy's own reason, the circuit breaker's
+        # followed by the last stopped task's stoppedReason
+        assert "health check" in (result["rollback_reason"] or "").lower(), result["rollback_reason"]
         assert_production_stayed_on(report, blue)
         assert_no_failed_requests(report)
-
-
-def require_ecs_strategy() -> None:
-    ensure = (REPO / "plugins/module_utils/_deploy/ensure.py").read_text()
-    roles = "".join(path.read_text() for path in (REPO / "roles/infrastructure/tasks").glob("*.yml"))
-    if '"ecs":' not in ensure:
-        pytest.skip('missing: the ecs driver in plugins/module_utils/_deploy/ensure.py (DRIVERS has no "ecs")')
-    if "infrastructure_strategy == 'ecs'" not in roles:
-        pytest.skip("missing: infrastructure_strategy=ecs support in roles/infrastructure/tasks")
 
 
 # --- 2. green tasks crash on start ------------------------------------------------------------------
@@ -101,7 +91,7 @@ def test_green_crashes_on_start(strategy: str, pool: ServicePool, record: dict[s
         assert (result["status"], result["rolled_back"]) == ("rolled_back", True), what_the_tool_did(result)
         reason = result.get("rollback_reason") or ""
         # A clear reason names what happened to the containers, not only "failed".
-        assert re.search(r"exit|essential container|failed to start|could not run", reason, re.IGNORECASE), reason
+        assert re.search(r"essential container in task exited", reason, re.IGNORECASE), reason
         assert reason in result["msg"], "the failure message should carry the reason"
         assert_production_stayed_on(report, blue)
         assert_no_failed_requests(report)
@@ -218,8 +208,9 @@ def test_server_errors(strategy: str, pool: ServicePool, record: dict[str, Any])
         before, green = service.deployment_ids() if strategy == "codedeploy" else set(), other(service.version)
         faults_before = injected(service).get("fail", 0)
         with service.load() as load:
-            # "5% of calls": every service the playbook calls, not only the three of entry 8
-            inject(service, "fail", 0.05, (*API_SERVICES, "ec2", "iam"))
+            # "5% of calls": one share over every call the playbook makes, whatever the service
+            # (a share per service fired on no call when a service saw fewer than 20)
+            inject(service, "fail", 0.05, ("*",))
             run = service.deploy(service.images.good(green), fault_provision=True)
             service.lab.clear_faults()
             record["first_run"] = "succeeded" if run.returncode == 0 else f"failed: {run.explain()[:300]}"
@@ -382,8 +373,6 @@ def test_two_runs_at_once(pool: ServicePool, record: dict[str, Any], tmp_path: P
 
 @pytest.mark.fault(entry=5, title="The verification task file fails: rollback; production never saw green")
 def test_verification_fails(pool: ServicePool, record: dict[str, Any], tmp_path: Path) -> None:
-    if not list((REPO / "roles/deploy/tasks").glob("verify.yml")):
-        pytest.skip("missing: roles/deploy/tasks/verify.yml (deploy_verify_tasks, being added by the lead)")
     verify = tmp_path / "verify.yml"
     verify.write_text(
         "---\n- name: Green must answer version 0 on the test listener (it does not)\n"
@@ -416,8 +405,6 @@ def test_verification_fails(pool: ServicePool, record: dict[str, Any], tmp_path:
 @pytest.mark.fault(entry=12, title="rollback.yml during the termination wait: production returns to blue at once")
 def test_rollback_playbook_during_termination_wait(pool: ServicePool, record: dict[str, Any]) -> None:
     rollback = REPO / "playbooks" / "rollback.yml"
-    if not rollback.exists() or not (REPO / "roles" / "rollback" / "tasks").is_dir():
-        pytest.skip("missing: playbooks/rollback.yml and roles/rollback (another helper is adding them)")
     with pool.service("codedeploy") as service:
         before, blue = service.deployment_ids(), service.version
         with service.load() as load:

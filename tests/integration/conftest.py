@@ -18,6 +18,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # `lab` is a top-level package of the repo, not installed
 
 from lab.testing import LabHandle, running_lab  # noqa: E402 (the path is set above)
+from scripts.iam_policy import assert_log_allowed  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +104,8 @@ class ModuleTestLab(LabHandle):
 def module_lab(tmp_path_factory):
     lab = ModuleTestLab(tmp_path_factory.mktemp("module-lab"))
     yield from running_lab(lab)
+    # issue 7's least privilege: every call Ansible made in these tests is in the committed policy
+    assert_log_allowed(lab.dir / "calls.jsonl", require_calls=False)
 
 
 @pytest.fixture(scope="session")

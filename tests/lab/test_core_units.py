@@ -11,7 +11,7 @@ import pytest
 
 from lab import clock
 from lab.__main__ import build_parser, fault_spec, format_status
-from lab.calls import CallLog, CallRecord, read_calls, summarize
+from lab.calls import CallLog, CallRecord, from_ansible, read_calls, summarize
 from lab.faults import FaultError, FaultTable, ShareFault, target_group_name
 from lab.loopback import Loopback, LoopbackExhausted, first_free
 from lab.state import State, process_start_time, same_process_alive
@@ -41,6 +41,14 @@ def test_fail_defaults_to_500_internal_failure_and_takes_a_status() -> None:
     table.apply({"kind": "fail", "service": "ecs", "operation": "UpdateService", "share": 1, "status": 503})
     assert table.decide("ecs", "UpdateService", "json").code == "ServiceUnavailable"
     assert len(table.describe()["share_faults"]) == 1  # the second spec replaced the first
+
+
+def test_a_share_over_every_service_counts_all_their_calls_together() -> None:
+    table = FaultTable()
+    table.apply({"kind": "fail", "service": "*", "share": 0.25})
+    decided = [table.decide(service, "Describe", "json").kind for service in ("ecs", "iam", "ec2", "elasticloadbalancing") * 2]
+    # one counter over all services: every fourth call fails, whichever service it is
+    assert decided == [None, None, None, "fail"] * 2
 
 
 def test_latency_adds_up_and_clear_removes_everything() -> None:
@@ -245,3 +253,12 @@ def test_down_in_a_shared_dir_removes_only_known_entries(tmp_path: Path, marker:
     _lab_dir_with_files(config.dir, marker=marker)
     clear_lab_dir(config)
     assert sorted(p.name for p in config.dir.iterdir()) == ["calls.jsonl", "lab.log", "other.txt"]
+
+
+def test_calls_of_ansible_modules_are_told_apart_by_user_agent() -> None:
+    from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
+
+    # what amazon.aws's clients (every Ansible AWS module's, ours included) send, then botocore's suffix
+    assert from_ansible(f"{_get_user_agent_string()} Botocore/1.44.8")
+    assert not from_ansible("Boto3/1.40.0 md/Botocore#1.44.8 ua/2.1 os/linux")
+    assert not from_ansible(None)

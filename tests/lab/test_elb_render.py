@@ -203,9 +203,10 @@ def test_render_map_has_every_bucket_of_every_forward_rule() -> None:
     ("scale", "interval", "timeout", "delay", "expected"),
     [
         (1.0, 30, 5, 300, (2.0, 2.0, 10.0)),  # capped so a rolling update stays near 30 s
-        (10.0, 10, 5, 20, (1.0, 0.5, 2.0)),
-        (100.0, 5, 2, 0, (0.2, 0.5, 0.0)),  # floors keep HAProxy's checks sane
-        (1.0, 1, 0.6, 3, (1.0, 0.6, 3.0)),
+        (10.0, 10, 5, 20, (1.0, 1.5, 2.0)),  # the timeout floor: a busy machine's healthy task stays in
+        (100.0, 5, 2, 0, (0.2, 1.5, 0.0)),  # floors keep HAProxy's checks sane
+        (1.0, 1, 0.6, 3, (1.0, 1.5, 3.0)),
+        (1.0, 30, 1.8, 3, (2.0, 1.8, 3.0)),
     ],
 )
 def test_timing_scales_and_clamps(scale: float, interval: float, timeout: float, delay: float, expected: tuple[float, float, float]) -> None:

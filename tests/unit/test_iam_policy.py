@@ -209,16 +209,38 @@ def test_check_fails_for_a_policy_that_lacks_an_action(tmp_path, capsys):
     assert "ecs:UpdateService" in capsys.readouterr().err
 
 
-def test_flow_steps_deploy_twice_per_strategy_then_rollback_and_teardown_when_present():
+def test_flow_steps_deploy_twice_per_strategy_then_rollback_and_teardown():
     steps = iam_policy.flow_steps(["codedeploy", "rolling"], "base:img")
     labels = [label for label, _arguments in steps]
-    present = [name for name in ("rollback", "teardown") if (REPO / f"{name}.yml").exists()]
     expected = [
         label
         for strategy in ("codedeploy", "rolling")
-        for label in (f"deploy {strategy} v1", f"deploy {strategy} v2", *(f"{name} {strategy}" for name in present))
+        for label in (f"deploy {strategy} v1", f"deploy {strategy} v2", f"rollback {strategy}", f"teardown {strategy}")
     ]
     assert labels == expected
+    assert all((REPO / arguments[0]).exists() for _label, arguments in steps)
+    assert "cutover_delete_images=true" in steps[3][1]
     first = steps[0][1]
     assert first[0] == "deploy.yml"
     assert "cutover_strategy=codedeploy" in first and "cutover_version=1" in first and "cutover_base_image=base:img" in first
+
+
+def test_only_ansible_calls_are_checked_against_the_policy():
+    policy = iam_policy.build_policy(["ecs:DescribeServices"])
+    records = [
+        {"service": "ecs", "operation": "DescribeServices", "ansible": True},
+        {"service": "ecs", "operation": "StopTask"},  # a test's own boto3 call
+    ]
+    assert iam_policy.ansible_calls_not_allowed(records, policy) == (1, [])
+    records.append({"service": "ecs", "operation": "ListTasks", "ansible": True})
+    assert iam_policy.ansible_calls_not_allowed(records, policy) == (2, ["ecs:ListTasks"])
+
+
+def test_a_log_without_ansible_calls_fails_the_check(tmp_path):
+    log = tmp_path / "calls.jsonl"
+    log.write_text(json.dumps({"service": "ecs", "operation": "StopTask"}) + "\n")
+    with pytest.raises(AssertionError, match="no call"):
+        iam_policy.assert_log_allowed(log)
+    log.write_text(json.dumps({"service": "ecs", "operation": "DeleteAttributes", "ansible": True}) + "\n")
+    with pytest.raises(AssertionError, match="ecs:DeleteAttributes"):
+        iam_policy.assert_log_allowed(log)

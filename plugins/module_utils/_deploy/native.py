@@ -147,6 +147,8 @@ def _report(target: Target, view: dict, outcome: dict, previous: Optional[str], 
 
 def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, fail_on_failure: bool = True) -> dict:
     outcome = native_plan.native_outcome(view)
+    if outcome["status"] in (plan.FAILED, plan.ROLLED_BACK) and not view.get("triggered_alarms"):
+        outcome = target.with_task_reason(outcome, view.get("task_definition") or target.task_definition_arn)
     result = _report(target, view, outcome, previous, changed)
     if fail_on_failure and outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
         message = f"Service deployment {view['deployment_id']} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}"

@@ -562,6 +562,56 @@ def failure_event(events: Sequence[Mapping[str, Any]], deployment_id: Optional[s
     return None
 
 
+def stopped_task_reason(tasks: Sequence[Mapping[str, Any]], task_definition: Optional[str]) -> Optional[str]:
+    """Why the newest stopped task of ``task_definition`` stopped: its stoppedReason, and the exit
+    code or reason of its containers, e.g. ``Essential container in task exited (web: exit code 3)``.
+    The circuit breaker only says "tasks failed to start"; this says why."""
+    stopped = [t for t in tasks if _stopped_by_failure(t) and same_task_definition(t.get("taskDefinitionArn"), task_definition)]
+    if not stopped:
+        return None
+    newest = max(stopped, key=lambda t: _epoch(t.get("stoppedAt")))
+    details = []
+    for container in newest.get("containers") or []:
+        if container.get("exitCode") not in (None, 0):
+            details.append(f"{container.get('name')}: exit code {container['exitCode']}")
+        elif container.get("reason"):
+            details.append(f"{container.get('name')}: {container['reason']}")
+    return newest["stoppedReason"] + (f" ({'; '.join(details)})" if details else "")
+
+
+# Tasks ECS or a user stopped on purpose: the rollback scales the failed revision in with
+# "Scaling activity initiated by (deployment ...)", which says nothing about why it failed.
+_ON_PURPOSE_STOP_CODES = ("UserInitiated",)
+_ON_PURPOSE_REASONS = ("Scaling activity initiated by",)
+
+
+def _stopped_by_failure(task: Mapping[str, Any]) -> bool:
+    reason = task.get("stoppedReason") or ""
+    return bool(reason) and task.get("stopCode") not in _ON_PURPOSE_STOP_CODES and not reason.startswith(_ON_PURPOSE_REASONS)
+
+
+def with_task_reason(reason: Optional[str], task_reason: Optional[str]) -> Optional[str]:
+    """A deployment's failure reason followed by its last stopped task's, when that adds something."""
+    if not task_reason or (reason and task_reason in reason):
+        return reason
+    return f"{reason.rstrip('.')}. Last stopped task: {task_reason}" if reason else f"Last stopped task: {task_reason}"
+
+
+def _epoch(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return datetime.datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return 0.0
+
+
 def _rolling_phase(d: Mapping[str, Any], name: str) -> dict:
     return {
         "name": name,

@@ -95,6 +95,8 @@ def run(target: Target) -> dict:
     if failure and view["status"] == "FAILED":
         view["reason"] = failure
     outcome = plan.rolling_outcome(view)
+    if outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
+        outcome = target.with_task_reason(outcome, desired)
     result = plan.report("rolling", view, outcome, previous, desired, target.elapsed(), target.progress.lines, changed=True)
     if outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
         raise CutoverError(f"Rolling deployment {deployment_id} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}", **result)

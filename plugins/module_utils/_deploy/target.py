@@ -52,6 +52,16 @@ class Target:
         current = ecs_api.describe_task_definition(self.context.client("ecs"), previous) if previous else None
         return plan.task_definition_diff((current or {}).get("taskDefinition"), self.task_definition or {})
 
+    def with_task_reason(self, outcome: Mapping[str, Any], task_definition: Optional[str]) -> dict:
+        """A failed outcome with why the last task of ``task_definition`` stopped (the circuit
+        breaker says only "tasks failed to start"). Two reads, on failure only."""
+        tasks = ecs_api.stopped_tasks(self.context.client("ecs"), self.cluster, self.service_name)
+        reason = plan.with_task_reason(outcome.get("reason"), plan.stopped_task_reason(tasks, task_definition))
+        updated = dict(outcome, reason=reason)
+        if outcome.get("rolled_back"):
+            updated["rollback_reason"] = reason
+        return updated
+
     def poller(self) -> Poller:
         """One poller per wait, bounded by what is left of wait_timeout."""
         left = max(1.0, float(self.option("wait_timeout", 600)) - self.elapsed())

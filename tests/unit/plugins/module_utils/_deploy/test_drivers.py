@@ -343,6 +343,48 @@ def test_rolling_update_waits_for_completed() -> None:
     assert request["deploymentConfiguration"]["alarms"] == {"alarmNames": ["5xx"], "enable": True, "rollback": True}
 
 
+def test_rolling_rollback_reports_why_the_tasks_stopped() -> None:
+    # the circuit breaker's rollback is a new PRIMARY deployment of the old task definition
+    failed = rolling_service(("ecs-3", "PRIMARY", V1, "IN_PROGRESS"), ("ecs-2", "ACTIVE", V2, "FAILED"))
+    failed["deployments"][1]["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+    polls = [
+        rolling_service(("ecs-1", "PRIMARY", V1, "COMPLETED")),
+        failed,
+        rolling_service(("ecs-3", "PRIMARY", V1, "COMPLETED")),
+    ]
+    stopped = [
+        # newer, but of the old task definition: not what failed
+        {
+            "stoppedReason": "Scaling activity initiated by (deployment ecs-1)",
+            "stoppedAt": 9,
+            "taskDefinitionArn": V1,
+            "containers": [{"name": "web", "exitCode": 0}],
+        },
+        {"stoppedReason": "Task failed ELB health checks in (target-group web-blue)", "stoppedAt": 5, "taskDefinitionArn": V2, "containers": [{"name": "web"}]},
+    ]
+    answers = {
+        "ecs": {
+            "describe_services": lambda params: {"services": [polls.pop(0) if len(polls) > 1 else polls[0]]},
+            "describe_task_definition": describe_task_definition,
+            "update_service": {"service": rolling_service(("ecs-2", "PRIMARY", V2, "IN_PROGRESS"), ("ecs-1", "ACTIVE", V1, "COMPLETED"))},
+            "list_tasks": {"taskArns": ["arn:task/1", "arn:task/2"]},
+            "describe_tasks": {"tasks": stopped},
+        }
+    }
+    recorder = Recorder(answers)
+    with pytest.raises(CutoverError) as raised:
+        ensure_deployment(recorder.context, options())
+    result = raised.value.details
+    assert (result["status"], result["rolled_back"]) == ("rolled_back", True)
+    assert result["rollback_reason"] == (
+        "ECS deployment circuit breaker: tasks failed to start. Last stopped task: Task failed ELB health checks in (target-group web-blue)"
+    )
+    assert "Task failed ELB health checks" in str(raised.value)
+    listed = next(params for operation, params in recorder.calls if operation == "list_tasks")
+    assert listed == {"cluster": "shop", "serviceName": "web", "desiredStatus": "STOPPED", "maxResults": 100}
+    assert recorder.mutating == ["update_service"]
+
+
 def test_deployment_info_rolling_reads_only() -> None:
     recorder = Recorder(
         {"ecs": {"describe_services": {"services": [rolling_service(("ecs-2", "PRIMARY", V2, "IN_PROGRESS"), ("ecs-1", "ACTIVE", V1, "COMPLETED"))]}}}

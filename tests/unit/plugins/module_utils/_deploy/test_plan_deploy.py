@@ -581,3 +581,65 @@ def test_progress_collects_lines() -> None:
     progress(plan.codedeploy_view({"status": "Created"}, None), 1.0)
     progress(plan.codedeploy_view({"status": "Succeeded"}, None), 2.0)
     assert len(progress.lines) == 2 and progress.lines[1].startswith("   2.0s Succeeded")
+
+
+TD2 = "arn:aws:ecs:us-east-1:1:task-definition/web:2"
+
+
+@pytest.mark.parametrize(
+    "tasks, reason",
+    [
+        ([], None),
+        ([{"stoppedReason": None, "taskDefinitionArn": TD2}], None),
+        (
+            [
+                {
+                    "stoppedReason": "Essential container in task exited",
+                    "stoppedAt": 9,
+                    "taskDefinitionArn": TD2,
+                    "containers": [{"name": "web", "exitCode": 3}, {"name": "log", "exitCode": 0}],
+                },
+                {"stoppedReason": "older", "stoppedAt": 2, "taskDefinitionArn": TD2, "containers": []},
+                {"stoppedReason": "another revision", "stoppedAt": 20, "taskDefinitionArn": "web:1", "containers": []},
+            ],
+            "Essential container in task exited (web: exit code 3)",
+        ),
+        (
+            [
+                {
+                    "stoppedReason": "CannotPullContainerError",
+                    "stoppedAt": "2026-11-26T10:00:00+00:00",
+                    "taskDefinitionArn": "web:2",
+                    "containers": [{"name": "web", "reason": "pull access denied"}],
+                }
+            ],
+            "CannotPullContainerError (web: pull access denied)",
+        ),
+        ([{"stoppedReason": "another revision", "stoppedAt": 20, "taskDefinitionArn": "web:1"}], None),
+        (
+            [
+                # the rollback scales the failed revision in after the failure: not the reason
+                {"stoppedReason": "Scaling activity initiated by (deployment ecs-svc/1)", "stoppedAt": 30, "taskDefinitionArn": TD2},
+                {"stoppedReason": "Task stopped by user", "stopCode": "UserInitiated", "stoppedAt": 31, "taskDefinitionArn": TD2},
+                {"stoppedReason": "Task failed ELB health checks in (target-group blue)", "stoppedAt": 10, "taskDefinitionArn": TD2},
+            ],
+            "Task failed ELB health checks in (target-group blue)",
+        ),
+        ([{"stoppedReason": "Scaling activity initiated by (deployment ecs-svc/1)", "stoppedAt": 30, "taskDefinitionArn": TD2}], None),
+    ],
+)
+def test_stopped_task_reason(tasks: list, reason: str | None) -> None:
+    assert plan.stopped_task_reason(tasks, TD2) == reason
+
+
+@pytest.mark.parametrize(
+    "reason, task_reason, combined",
+    [
+        ("tasks failed to start.", "Task failed ELB health checks", "tasks failed to start. Last stopped task: Task failed ELB health checks"),
+        ("tasks failed to start.", None, "tasks failed to start."),
+        (None, "Essential container in task exited", "Last stopped task: Essential container in task exited"),
+        ("Last reason: Essential container in task exited", "Essential container in task exited", "Last reason: Essential container in task exited"),
+    ],
+)
+def test_with_task_reason(reason: str | None, task_reason: str | None, combined: str | None) -> None:
+    assert plan.with_task_reason(reason, task_reason) == combined
