@@ -33,6 +33,11 @@ from lab.elb.runtime import RuntimeApiError, ServerStat, ServerState
 log = logging.getLogger("lab.elb")
 
 FAILED_RELOAD_RETRY_SECONDS = 30.0
+# A removed server is put in maintenance, its sessions shut down and its checks disabled, and deleted
+# only a cycle later, this long after: HAProxy 2.6.12 (Debian 12's) deleted a server whose streams
+# were still being torn down (scur already 0) and the worker segfaulted, taking every listener with
+# it (the master exits with a failed worker) until the lab restarted HAProxy.
+REMOVAL_GRACE_SECONDS = 1.0
 
 TargetGroupLookup = Callable[[str], "TargetGroup | None"]
 
@@ -124,6 +129,7 @@ class HAProxyDataPlane:
         self.drains: dict[ServerKey, float] = {}
         self.facts: dict[ServerKey, ServerFacts] = {}
         self.pending_removals: set[ServerKey] = set()
+        self.removals_started: dict[ServerKey, float] = {}
         # Where target_health finds a group's registered targets; the lab points it at moto.
         self.lookup: TargetGroupLookup = lambda arn: self.world.target_group(arn)
         self.reloads = 0
@@ -253,6 +259,7 @@ class HAProxyDataPlane:
             self.drains = {key: deadline for key, deadline in self.drains.items() if key in present}
             self.facts = {key: fact for key, fact in self.facts.items() if key in present}
             self.pending_removals &= present
+            self.removals_started = {key: at for key, at in self.removals_started.items() if key in present}
 
     def _run(self, step: Step) -> None:
         api, backend, name = self.api, step.backend, step.name
@@ -271,12 +278,21 @@ class HAProxyDataPlane:
                 self.drains[key] = step.deadline
                 self.facts.pop(key, None)
         elif step.kind == "remove":
-            api.set_state(backend, name, "maint")
-            api.shutdown_sessions(backend, name)
-            removed = api.delete_server(backend, name)
+            with self._lock:
+                started = self.removals_started.get(key)
+            if started is None:
+                api.set_state(backend, name, "maint")
+                api.shutdown_sessions(backend, name)
+                api.disable_health(backend, name)  # no check of a server being freed (see nbthread in render.py)
+                with self._lock:
+                    self.removals_started[key] = self.clock()
+                    self.pending_removals.add(key)
+                return
+            removed = self.clock() - started >= REMOVAL_GRACE_SECONDS and api.delete_server(backend, name)
             with self._lock:
                 if removed:
                     self.pending_removals.discard(key)
+                    self.removals_started.pop(key, None)
                     self.drains.pop(key, None)
                     self.facts.pop(key, None)
                 else:

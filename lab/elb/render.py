@@ -351,7 +351,10 @@ def global_section(paths: Paths) -> list[str]:
         "  stats timeout 30s",
         f"  server-state-file {paths.server_state}",
         "  hard-stop-after 30s",
-        "  nbthread 2",
+        # One thread: HAProxy 2.6.12 (Debian 12's) corrupted its heap when a server was deleted while
+        # another thread ran its health check; a worker then aborted ("unaligned tcache chunk"), and
+        # when it was the current one the master exited with it and every listener refused connections.
+        "  nbthread 1",
         "",
         "defaults",
         "  mode http",

@@ -73,6 +73,8 @@ class ServerStat:
     check_health: int
     check_rise: int
     check_fall: int
+    sessions: int = 0  # scur: sessions on the server now
+    queued: int = 0  # qcur
 
     @property
     def is_up(self) -> bool:
@@ -120,6 +122,8 @@ def parse_stat(text: str) -> list[ServerStat]:
                 check_health=_int(row.get("check_health") or "0"),
                 check_rise=_int(row.get("check_rise") or "0"),
                 check_fall=_int(row.get("check_fall") or "0"),
+                sessions=_int(row.get("scur") or "0"),
+                queued=_int(row.get("qcur") or "0"),
             )
         )
     return rows
@@ -199,7 +203,12 @@ class RuntimeApi:
         self.checked(f"add server {backend}/{name} {address} {' '.join(args)}".rstrip())
 
     def delete_server(self, backend: str, name: str) -> bool:
-        """True once deleted; False while HAProxy still holds connections to it."""
+        """True once deleted; False while the server still has sessions or a queue, or HAProxy
+        refuses. HAProxy 2.6.12 deleted a server with sessions still open ("3 sessions active",
+        then "Server deleted") and corrupted its heap: the worker segfaulted at its next reload and
+        the listeners refused connections until the new worker had bound them again."""
+        if any(stat.name == name and (stat.sessions or stat.queued) for stat in self.stat(backend)):
+            return False
         answer = self.command(f"del server {backend}/{name}")
         return "deleted" in answer.lower()
 
@@ -211,6 +220,9 @@ class RuntimeApi:
 
     def enable_health(self, backend: str, name: str) -> None:
         self.checked(f"enable health {backend}/{name}")
+
+    def disable_health(self, backend: str, name: str) -> None:
+        self.command(f"disable health {backend}/{name}")
 
     def set_check_port(self, backend: str, name: str, port: int) -> None:
         self.checked(f"set server {backend}/{name} check-port {port}")

@@ -23,6 +23,7 @@ import pytest
 
 from lab.elb.haproxy import HAProxyDataPlane
 from lab.elb.model import DEFAULT_PRIORITY, Action, Condition, ElbWorld, HealthCheck, Listener, LoadBalancer, Rule, Target, TargetGroup, WeightedGroup
+from lab.elb.render import TIMEOUT_FLOOR
 from lab.elb.testkit import TargetServer, free_port
 from lab.loadgen import LoadGenerator
 
@@ -318,7 +319,7 @@ def test_healthy_target_goes_unhealthy_after_the_unhealthy_threshold_and_back(pl
     world = lb.apply(forward((tg, 1)), [tg])
     assert wait_for(all_healthy(plane, tg), plane=plane, world=world)
 
-    flaky.health_delay = 1.0  # longer than the check timeout (0.15 s, raised to the lab's 0.5 s floor)
+    flaky.health_delay = TIMEOUT_FLOOR + 1.0  # longer than the check timeout (0.15 s, raised to the lab's floor)
     assert wait_for(lambda: plane.target_health(tg.arn)[(flaky.address, flaky.port)].state == "unhealthy", plane=plane, world=world)
     assert plane.target_health(tg.arn)[(flaky.address, flaky.port)].reason == "Target.Timeout"
     assert lb.bodies(10) == Counter({"steady": 10}), "an unhealthy target gets no requests"
@@ -393,7 +394,9 @@ def test_deregistered_target_drains_for_the_delay_then_goes(plane: HAProxyDataPl
     assert lb.bodies(20) == Counter({"staying": 20})
     assert leaving.requests == before
     assert wait_for(lambda: (leaving.address, leaving.port) not in plane.target_health(tg.arn), plane=plane, world=world)
-    assert "leaving" not in {s.name for s in plane.api.servers_state()} and not plane.needs_attention()
+    # the lab deletes the server from HAProxy REMOVAL_GRACE_SECONDS after putting it in maintenance (lab/elb/haproxy.py)
+    assert wait_for(lambda: "leaving" not in {s.name for s in plane.api.servers_state()} and not plane.needs_attention(), plane=plane, world=world)
+    assert lb.bodies(10) == Counter({"staying": 10})
 
 
 # no dropped requests -------------------------------------------------------------------------------

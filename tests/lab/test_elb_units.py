@@ -4,6 +4,7 @@ parsers, the moto snapshot and the DescribeTargetHealth answer. Table-driven, no
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,11 +15,12 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from lab.elb import health as h
+from lab.elb.haproxy import REMOVAL_GRACE_SECONDS, HAProxyDataPlane
 from lab.elb.health import ServerFacts, TargetHealth, target_health
 from lab.elb.intercept import describe_target_health_xml, descriptions, health_check_port, requested_targets
 from lab.elb.model import DEFAULT_PRIORITY, snapshot
 from lab.elb.plan import Step, WantedServer, plan_servers
-from lab.elb.runtime import ServerStat, ServerState, map_payload_chunks, parse_servers_state, parse_stat
+from lab.elb.runtime import RuntimeApi, ServerStat, ServerState, map_payload_chunks, parse_servers_state, parse_stat
 
 # A real "show servers state" and "show stat" (HAProxy 2.6): a drained server, a healthy one, a failing one.
 SERVERS_STATE = """1
@@ -39,7 +41,7 @@ STAT_HEADER = (
 STAT = "\n".join(
     [
         STAT_HEADER,
-        "tg_blue_7c695483,t-127.42.2.1-41535,0,0,0,0,,0,0,0,,0,,0,0,0,0,DRAIN,1,1,0,0,1,1,0,,1,4,1,,0,,2,0,,0,L7OK,200,0,0,0,0,0,0,0,,,,0,0,0,,,,,-1,,,0,0,0,0,,,,Layer7 check passed,,2,2,3,,,,127.42.2.1:41535,,http,",
+        "tg_blue_7c695483,t-127.42.2.1-41535,0,0,3,3,,0,0,0,,0,,0,0,0,0,DRAIN,1,1,0,0,1,1,0,,1,4,1,,0,,2,0,,0,L7OK,200,0,0,0,0,0,0,0,,,,0,0,0,,,,,-1,,,0,0,0,0,,,,Layer7 check passed,,2,2,3,,,,127.42.2.1:41535,,http,",
         "tg_green_39da4193,t-127.42.3.1-35459,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1,1,0,2,2,1,1,,1,5,1,,0,,2,0,,0,L7STS,503,0,0,0,0,0,0,0,,,,0,0,0,,,,,-1,Service Unavailable,,0,0,0,0,,,,Layer7 wrong status,,2,2,0,,,,127.42.3.1:35459,,http,",
         "tg_green_39da4193,BACKEND,0,0,0,0,,0,0,0,,0,,0,0,0,0,UP,1,1,0,,0,1,0,,1,5,0,,0,,1,0,,0,,,,0,0,0,0,0,0,,,,0,0,0,,,,,-1,,,0,0,0,0,,,,,,,,,,,,,,http,roundrobin",
     ]
@@ -64,6 +66,28 @@ def test_parse_stat_keeps_server_rows_only() -> None:
     drained, failing = rows
     assert drained.is_up and drained.check_status == "L7OK" and drained.check_down == 1
     assert not failing.is_up and (failing.check_status, failing.check_code, failing.check_down) == ("L7STS", "503", 2)
+    assert (drained.sessions, failing.sessions, failing.queued) == (3, 0, 0)
+
+
+class CannedRuntimeApi(RuntimeApi):
+    """The runtime API with canned answers: the commands it was sent, ``show stat`` from STAT."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent.sock"))
+        self.sent: list[str] = []
+
+    def command(self, line: str) -> str:
+        self.sent.append(line)
+        return STAT if line.startswith("show stat") else "Server deleted.\n"
+
+
+def test_a_server_with_open_sessions_is_not_deleted() -> None:
+    api = CannedRuntimeApi()
+    # HAProxy 2.6.12 deleted such a server and corrupted its heap; the lab waits for scur 0
+    assert not api.delete_server("tg_blue_7c695483", "t-127.42.2.1-41535")
+    assert not any(line.startswith("del server") for line in api.sent)
+    assert api.delete_server("tg_green_39da4193", "t-127.42.3.1-35459")
+    assert api.sent[-1] == "del server tg_green_39da4193/t-127.42.3.1-35459"
 
 
 def test_map_payload_chunks_stay_under_the_limit_and_keep_every_line() -> None:
@@ -354,3 +378,30 @@ def test_controller_gives_load_balancers_addresses_and_applies_only_changes(tmp_
         controller.reconcile(lab)  # type: ignore[arg-type]
         assert lab.loopback.allocations() == {second: "127.77.1.2"}
         assert plane.lookup(tg).name == "tg" and plane.lookup(tg.replace("/tg/", "/gone/")) is None
+
+
+class RecordingRuntimeApi:
+    """Every runtime API call the data plane makes; each succeeds."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Any, ...]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: self.sent.append((name, *args)) or True
+
+
+def test_a_removed_server_is_deleted_a_grace_period_after_its_sessions_were_shut_down(tmp_path: Path) -> None:
+    now = [100.0]
+    plane = HAProxyDataPlane(tmp_path, clock=lambda: now[0])
+    api = plane.api = RecordingRuntimeApi()
+    remove = Step("remove", "tg", "s1")
+    plane._run(remove)
+    assert api.sent == [("set_state", "tg", "s1", "maint"), ("shutdown_sessions", "tg", "s1"), ("disable_health", "tg", "s1")]
+    assert plane.pending_removals == {("tg", "s1")}
+    now[0] += REMOVAL_GRACE_SECONDS / 2
+    plane._run(remove)  # streams may still point at the server: HAProxy 2.6.12 crashed when it was freed now
+    assert [call[0] for call in api.sent].count("delete_server") == 0
+    now[0] += REMOVAL_GRACE_SECONDS
+    plane._run(remove)
+    assert api.sent[-1] == ("delete_server", "tg", "s1")
+    assert plane.pending_removals == set() and plane.removals_started == {}
