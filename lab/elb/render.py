@@ -351,9 +351,8 @@ def global_section(paths: Paths) -> list[str]:
         "  stats timeout 30s",
         f"  server-state-file {paths.server_state}",
         "  hard-stop-after 30s",
-        # One thread: HAProxy 2.6.12 (Debian 12's) corrupted its heap when a server was deleted while
-        # another thread ran its health check; a worker then aborted ("unaligned tcache chunk"), and
-        # when it was the current one the master exited with it and every listener refused connections.
+        # One thread: HAProxy 2.6.12 (Debian 12's) corrupted its heap deleting servers at run time
+        # (see REMOVAL_GRACE_SECONDS in lab/elb/haproxy.py).
         "  nbthread 1",
         "",
         "defaults",

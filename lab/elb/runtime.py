@@ -204,9 +204,8 @@ class RuntimeApi:
 
     def delete_server(self, backend: str, name: str) -> bool:
         """True once deleted; False while the server still has sessions or a queue, or HAProxy
-        refuses. HAProxy 2.6.12 deleted a server with sessions still open ("3 sessions active",
-        then "Server deleted") and corrupted its heap: the worker segfaulted at its next reload and
-        the listeners refused connections until the new worker had bound them again."""
+        refuses. HAProxy 2.6.12 deleted a server with sessions still open and corrupted its heap
+        (see REMOVAL_GRACE_SECONDS in lab/elb/haproxy.py)."""
         if any(stat.name == name and (stat.sessions or stat.queued) for stat in self.stat(backend)):
             return False
         answer = self.command(f"del server {backend}/{name}")
@@ -222,6 +221,7 @@ class RuntimeApi:
         self.checked(f"enable health {backend}/{name}")
 
     def disable_health(self, backend: str, name: str) -> None:
+        """Unchecked: a server of a group with health checks disabled has no check to disable."""
         self.command(f"disable health {backend}/{name}")
 
     def set_check_port(self, backend: str, name: str, port: int) -> None:
