@@ -12,8 +12,16 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the lab and the image pipeline need.
 DEB_PACKAGES := python3-venv podman runc buildah haproxy docker-registry mmdebstrap uidmap slirp4netns curl git shellcheck
 
+# pytest-xdist workers per tier. The integration and lab tests mostly wait (Ansible start-up,
+# containers, health checks), so more workers than cores pay; the counts come from measured runs
+# on the 2-core machine (README, "Tests"). A module's tests stay on one worker unless the module
+# is listed as independent (tests/conftest.py).
+INTEGRATION_WORKERS ?= 4
+LAB_WORKERS ?= 4
+XDIST := --dist loadscope
+
 .PHONY: help setup deps-debian venv test test-unit test-integration test-service test-lab test-faults test-molecule sanity lint \
-        base-image lab-up lab-down lab-status demo bench faults iam-policy clean
+        check base-image lab-up lab-down lab-status demo bench faults iam-policy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,11 +60,21 @@ test-unit: setup ## pure functions, no network
 test-service: setup ## the sample service's own tests
 	@if [ -d service/tests ]; then $(PYTEST) -q service/tests; fi
 
-test-integration: setup ## modules against moto's server and the lab
-	$(PYTEST) -q tests/integration
+test-integration: setup base-image ## modules and roles against moto's server and labs of their own
+	$(PYTEST) -q -n $(INTEGRATION_WORKERS) $(XDIST) tests/integration
 
-test-lab: setup ## the lab's conformance and end-to-end suite
-	@if ls tests/lab/test_*.py >/dev/null 2>&1; then $(PYTEST) -q tests/lab; fi
+test-lab: setup base-image ## the lab's conformance and end-to-end suite
+	$(PYTEST) -q -n $(LAB_WORKERS) $(XDIST) tests/lab
+
+# The inner loop: `make check AREA=elb` (areas: python tests/areas.py --list), `make check
+# PATHS=tests/lab/test_elb_units.py`, or plain `make check` for the areas the work tree's changes touch.
+check: setup base-image ## lint, unit and service tests, then the integration and lab tests of AREA (or PATHS, or what changed)
+	$(MAKE) --no-print-directory lint
+	$(PYTEST) -q tests/unit service/tests
+	@paths="$$($(PY) tests/areas.py $(or $(AREA) $(PATHS),--changed))" || exit 1; \
+	if [ -z "$$paths" ]; then echo "check: no integration or lab tests for this change"; exit 0; fi; \
+	echo "$(PYTEST) -q -n $(INTEGRATION_WORKERS) $(XDIST) $$paths"; \
+	$(PYTEST) -q -n $(INTEGRATION_WORKERS) $(XDIST) $$paths
 
 # The fault matrix's own helpers, and three of its entries (3, 4 and 12: an alarm during the canary
 # shift and during the termination wait, rollback.yml during the termination wait; 80 s in CI).
@@ -66,10 +84,9 @@ FAULTS_SMOKE := test_faultkit or alarm_during_canary_shift or alarm_during_termi
 test-faults: setup base-image ## the fault matrix's helpers and three of its entries (the whole matrix: make faults)
 	FAULTS_RESULTS=- $(PYTEST) -q tests/faults -k "$(FAULTS_SMOKE)"
 
-test-molecule: setup base-image ## Molecule: codedeploy, rolling, ecs against labs of their own; localstack when it can
+test-molecule: setup base-image ## Molecule: codedeploy, rolling, ecs side by side, each against a lab of its own; localstack when it can
 	$(PYTEST) -q extensions/molecule/tests
-	@set -e; for scenario in codedeploy rolling ecs localstack; do \
-	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test -s $$scenario; done
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH scripts/molecule-side-by-side.sh codedeploy rolling ecs localstack
 
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/cutover/ecs
 	tests/sanity/run.sh

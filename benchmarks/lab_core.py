@@ -107,7 +107,7 @@ def main() -> int:
             LAB_PORT=str(port),
             LAB_REGISTRY_PORT=str(free_port()),
             LAB_DIR=str(lab_dir),
-            LAB_LOOPBACK_PREFIX=f"127.{100 + port % 150}",
+            LAB_LOOPBACK_PREFIX="auto",  # the lab claims a free prefix (lab/loopback.py)
         )
         try:
             cold = timed_up(dict(env, PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache")))

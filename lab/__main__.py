@@ -9,6 +9,7 @@ SIGKILLed. Both are idempotent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -162,7 +163,16 @@ def teardown(config: LabConfig) -> list[str]:
     for path in state.files():
         Path(path).unlink(missing_ok=True)
     clear_lab_dir(config)
+    remove_socket_dir(config)
     return leftovers
+
+
+def remove_socket_dir(config: LabConfig) -> None:
+    """The lab's sockets and their directory (nothing else is ever in it)."""
+    for socket in config.socket_dir.glob("*.sock"):
+        socket.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        config.socket_dir.rmdir()
 
 
 def stop_process(pid: int, start_time: int | None, timeout: float) -> bool:

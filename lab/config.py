@@ -17,6 +17,7 @@ DEFAULT_PORT = 4566
 DEFAULT_REGISTRY_PORT = 5000
 DEFAULT_LOOPBACK_PREFIX = "127.0"
 TICK_SECONDS = 0.5
+SOCKET_ROOT = Path("/tmp")
 HOST = "127.0.0.1"
 
 
@@ -82,6 +83,12 @@ class LabConfig:
     @property
     def haproxy_dir(self) -> Path:
         return self.dir / "haproxy"
+
+    @property
+    def socket_dir(self) -> Path:
+        """UNIX sockets (HAProxy's): a short path whatever LAB_DIR is, one per running lab
+        (the port is bound by that lab alone). ``lab down`` removes it."""
+        return SOCKET_ROOT / f"cutover-lab-{self.port}"
 
     @property
     def registry_dir(self) -> Path:

@@ -15,6 +15,7 @@ Other parts plug in here:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import io
 import json
@@ -31,7 +32,7 @@ from lab import clock
 from lab.calls import CallLog, CallRecord, from_ansible
 from lab.config import LabConfig
 from lab.faults import FaultError, FaultTable
-from lab.loopback import Loopback
+from lab.loopback import PREFIX_STATE_KEY, Loopback, LoopbackExhausted, LoopbackPrefixInUse, claim_prefix, claims_dir
 from lab.state import State
 from lab.wire import Request, Response, aws_error, json_response, parse_request
 
@@ -465,7 +466,14 @@ def serve(config: LabConfig) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+    try:
+        claim = claim_prefix(config.loopback_prefix, claims_dir())
+    except (LoopbackPrefixInUse, LoopbackExhausted) as exc:
+        log.error("%s", exc)
+        return 1
+    config = dataclasses.replace(config, loopback_prefix=claim.prefix)
     lab = Lab(config)
+    lab.state.set(PREFIX_STATE_KEY, claim.prefix)
     lab.state.add_process("serve", os.getpid())
     lab.state.set("endpoint", config.endpoint)
     config.calls_file.write_text("")
@@ -486,7 +494,7 @@ def serve(config: LabConfig) -> int:
         log.info("extensions: %s; controllers: %s", loaded, [c.name for c in lab.controllers])
         lab.loop.start()
         threading.Thread(target=lab.moto.prewarm, args=(("ecs", "elasticloadbalancing", "ecr", "sts", "ec2"),), daemon=True).start()
-        log.info("listening on %s", config.endpoint)
+        log.info("listening on %s; load balancers and tasks on %s.*", config.endpoint, config.loopback_prefix)
         httpd.serve_forever(poll_interval=0.2)
     finally:
         lab.loop.stop()
@@ -494,5 +502,6 @@ def serve(config: LabConfig) -> int:
         httpd.server_close()
         calls.close()
         lab.state.remove_process("serve")
+        claim.release()
         log.info("stopped")
     return 0

@@ -1,4 +1,4 @@
-"""A lab of a test's own: free ports, a temporary LAB_DIR and its own loopback prefix.
+"""A lab of a test's own: free ports, a temporary LAB_DIR and a loopback prefix it claims.
 
 Used by tests/lab and tests/integration. Nothing here touches a user's lab.
 ``LAB_TIME_SCALE`` passes through from the environment.
@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from lab.loopback import AUTO, PREFIX_STATE_KEY
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -25,30 +27,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def free_loopback_prefix() -> str:
-    """A ``127.N`` prefix no other lab on this machine serves: its first load balancer and
-    task addresses can be bound. Random, so labs started together rarely try the same one."""
-    import random
-
-    candidates = list(range(100, 250))
-    random.shuffle(candidates)
-    for second in candidates:
-        if all(_bindable(f"127.{second}.{third}.1", port) for third, port in ((1, 80), (1, 9000), (2, 8080))):
-            return f"127.{second}"
-    raise RuntimeError("no free 127.N loopback prefix for a test lab")
-
-
-def _bindable(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except PermissionError:
-            return True  # not root: nothing to learn from a privileged port
-        except OSError:
-            return False
-    return True
 
 
 class LabHandle:
@@ -60,18 +38,26 @@ class LabHandle:
         self.dir = lab_dir
         self.url = f"http://127.0.0.1:{self.port}"
         self.registry_host = f"127.0.0.1:{self.registry_port}"
-        self.loopback_prefix = free_loopback_prefix()
         self.env = dict(
             os.environ,
             LAB_PORT=str(self.port),
             LAB_REGISTRY_PORT=str(self.registry_port),
             LAB_DIR=str(lab_dir),
-            LAB_LOOPBACK_PREFIX=self.loopback_prefix,
+            # the lab claims a free prefix of its own when it starts (lab/loopback.py)
+            LAB_LOOPBACK_PREFIX=AUTO,
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
         self.env.pop("AWS_PROFILE", None)
+
+    @property
+    def loopback_prefix(self) -> str:
+        """The prefix the running lab claimed (``127.N``)."""
+        prefix = self.state().get("data", {}).get(PREFIX_STATE_KEY)
+        if not prefix:
+            raise RuntimeError(f"the lab in {self.dir} has not claimed a loopback prefix (is it up?)")
+        return prefix
 
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         """Run ``python -m lab ARGS`` against this lab."""

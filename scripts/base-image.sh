@@ -37,6 +37,13 @@ if ! have podman && ! docker_answers; then
     exit 1
 fi
 
+# Builds started at the same time (test workers, Molecule scenarios, two test runs) wait for
+# the first one and then find the image: one build per machine, never two imports racing.
+lock_dir="${LAB_CLAIMS_DIR:-/tmp/cutover-lab-claims}"
+mkdir -p "$lock_dir"
+exec 9>"$lock_dir/base-image.lock"
+flock 9
+
 need_podman=0
 need_docker=0
 if have podman && { [ "$FORCE" = 1 ] || ! podman_has; }; then need_podman=1; fi

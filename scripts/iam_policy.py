@@ -357,7 +357,7 @@ def lab_environment(lab_dir: Path) -> dict[str, str]:
         LAB_DIR=str(lab_dir),
         LAB_PORT=str(port),
         LAB_REGISTRY_PORT=str(_free_port()),
-        LAB_LOOPBACK_PREFIX=f"127.{100 + port % 150}",
+        LAB_LOOPBACK_PREFIX="auto",  # the lab claims a free prefix (lab/loopback.py)
         LAB_TIME_SCALE=os.environ.get("LAB_TIME_SCALE", "10"),
         AWS_ACCESS_KEY_ID="lab",
         AWS_SECRET_ACCESS_KEY="lab",

@@ -1,6 +1,6 @@
 """Local images of the sample service (service/) for lab tests, without Docker Hub.
 
-``ensure_sample_images(engine)`` builds, once per machine:
+``ensure_sample_images(engine)`` builds, once per machine (under a machine-wide lock):
 - the Debian base image with ``scripts/base-image.sh`` (mmdebstrap, ~15 s);
 - ``<repo>:v1`` and ``<repo>:v2``: service/Containerfile with VERSION 1 and 2;
 - ``<repo>:broken``: v1 whose command exits 1 at start ("tasks failed to start").
@@ -8,10 +8,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from lab.loopback import claims_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "localhost/cutover/python-base:bookworm"
@@ -76,6 +81,19 @@ def build_broken(engine: str, from_image: str, rebuild: bool = False) -> str:
 
 
 def ensure_sample_images(engine: str = "podman") -> SampleImages:
-    v1 = build_sample(engine, "1", "v1")
-    v2 = build_sample(engine, "2", "v2")
-    return SampleImages(v1=v1, v2=v2, broken=build_broken(engine, v1))
+    """The three images, built by the first caller on the machine; callers at the same time
+    (test workers, two test runs) wait for it rather than build and tag them twice."""
+    with machine_lock("sample-images"):
+        v1 = build_sample(engine, "1", "v1")
+        v2 = build_sample(engine, "2", "v2")
+        return SampleImages(v1=v1, v2=v2, broken=build_broken(engine, v1))
+
+
+@contextmanager
+def machine_lock(name: str) -> Iterator[None]:
+    """An exclusive lock over every process on this machine (next to the lab's prefix claims)."""
+    directory = claims_dir()
+    directory.mkdir(mode=0o1777, parents=True, exist_ok=True)
+    with open(directory / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -114,6 +114,7 @@ def start_data_plane(lab: Lab) -> HAProxyDataPlane:
         timing=lab_timing(),
         on_start=lambda pid: lab.state.add_process(PROCESS_NAME, pid, command="haproxy"),
         on_stop=lambda: lab.state.remove_process(PROCESS_NAME),
+        socket_dir=lab.config.socket_dir,
     )
     plane.start()
     return plane

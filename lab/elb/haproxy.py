@@ -120,8 +120,9 @@ class HAProxyDataPlane:
         on_start: Callable[[int], None] | None = None,
         on_stop: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        socket_dir: Path | None = None,
     ) -> None:
-        self.paths = Paths(directory)
+        self.paths = Paths(directory, socket_dir)
         self.timing = timing or Timing()
         self.process = HAProxyProcess(self.paths, binary, on_start, on_stop)
         self.api = self.process.api

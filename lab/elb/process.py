@@ -107,6 +107,7 @@ class HAProxyProcess:
     def start(self, config_text: str) -> None:
         self.paths.directory.mkdir(parents=True, exist_ok=True)
         self.paths.maps.mkdir(parents=True, exist_ok=True)
+        self.paths.admin_socket.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.validate(config_text)
         write_atomic(self.paths.config, config_text)
         if not self.paths.server_state.exists():

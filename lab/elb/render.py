@@ -71,7 +71,12 @@ class Timing:
 
 @dataclass(frozen=True)
 class Paths:
+    """Where HAProxy's files go. ``sockets``: a short directory for the two UNIX sockets
+    (their paths must stay under 108 bytes, and a test's LAB_DIR can be long); ``directory``
+    when not given."""
+
     directory: Path
+    sockets: Path | None = None
 
     @property
     def config(self) -> Path:
@@ -79,11 +84,11 @@ class Paths:
 
     @property
     def admin_socket(self) -> Path:
-        return self.directory / "admin.sock"
+        return (self.sockets or self.directory) / "admin.sock"
 
     @property
     def master_socket(self) -> Path:
-        return self.directory / "master.sock"
+        return (self.sockets or self.directory) / "master.sock"
 
     @property
     def server_state(self) -> Path:

@@ -17,8 +17,16 @@ BIN = Path(sys.executable).parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # `lab` is a top-level package of the repo, not installed
 
-from lab.testing import LabHandle, running_lab  # noqa: E402 (the path is set above)
+from lab.ecs.sampleimage import ensure_base_image  # noqa: E402 (the path is set above)
+from lab.testing import LabHandle, running_lab  # noqa: E402
 from scripts.iam_policy import assert_log_allowed  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def base_image() -> str:
+    """The Debian base image the sample service builds on: built here when missing (once per
+    machine, under a lock), so no test skips for want of it."""
+    return ensure_base_image("podman")
 
 
 @pytest.fixture(scope="session")

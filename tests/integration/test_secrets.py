@@ -21,10 +21,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent / "modules"))
-from test_image import BASE_IMAGE, service_checkout  # noqa: E402 (the image tests' git checkout of service/)
+from test_image import service_checkout  # noqa: E402 (the image tests' git checkout of service/)
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET_VALUE = f"s3cr3t-{uuid.uuid4().hex}"
@@ -70,14 +68,13 @@ def assert_absent(secrets: list[str], proc: subprocess.CompletedProcess[str]) ->
         assert secret not in output, f"a secret value appears in ansible's output (at offset {output.find(secret)})"
 
 
-@pytest.mark.skipif(subprocess.run(["podman", "image", "exists", BASE_IMAGE], check=False).returncode != 0, reason=f"needs {BASE_IMAGE} (make base-image)")
-def test_ecr_password_is_not_printed(module_lab: Any, tmp_path: Path) -> None:
+def test_ecr_password_is_not_printed(module_lab: Any, base_image: str, tmp_path: Path) -> None:
     checkout = service_checkout(tmp_path / "checkout")
     repository = f"it-secrets/web-{uuid.uuid4().hex[:8]}"
     tasks = [
         {
             "name": "Build and push through the lab's ECR login",
-            "cutover.ecs.image": {"repository": repository, "context": str(checkout), "build_args": {"BASE_IMAGE": BASE_IMAGE}},
+            "cutover.ecs.image": {"repository": repository, "context": str(checkout), "build_args": {"BASE_IMAGE": base_image}},
             "register": "pushed",
         },
         {"ansible.builtin.debug": {"var": "pushed"}},

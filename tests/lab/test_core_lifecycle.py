@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.config import LabConfig
 from lab.state import same_process_alive
 from lab.testing import LabHandle
 
@@ -63,6 +64,7 @@ def test_up_is_idempotent_and_down_leaves_nothing(own_lab: LabHandle) -> None:
         assert not same_process_alive(entry["pid"], entry["start_time"]), f"{name} survived lab down"
     assert not any(path.exists() for path in files)
     assert not (lab.dir / "state.json").exists()
+    assert not LabConfig.from_env(lab.env).socket_dir.exists()
     assert sorted(p.name for p in lab.dir.iterdir()) == ["calls.jsonl", "lab.log"]
 
     again = lab.cli("down")
@@ -131,3 +133,22 @@ def test_up_after_a_crash_cleans_up_first(own_lab: LabHandle) -> None:
     assert not same_process_alive(old["registry"]["pid"], old["registry"]["start_time"])
     assert recorded_processes(lab)["serve"]["pid"] != old["serve"]["pid"]
     assert lab.cli("down").returncode == 0
+
+
+def test_two_labs_never_share_a_loopback_prefix(own_lab: LabHandle, tmp_path: Path) -> None:
+    """Two labs on one machine (two test workers, two test runs): the second lab asked for the
+    first one's prefix refuses to start and says why; asked for ``auto``, it gets another one."""
+    first = own_lab
+    assert first.cli("up").returncode == 0
+    second = LabHandle(tmp_path / "second")
+    second.env["LAB_LOOPBACK_PREFIX"] = first.loopback_prefix
+    try:
+        refused = second.cli("up", "--timeout", "30")
+        assert refused.returncode == 1
+        assert f"loopback prefix {first.loopback_prefix} is in use by another lab" in refused.stderr
+        second.env["LAB_LOOPBACK_PREFIX"] = "auto"
+        started = second.cli("up")
+        assert started.returncode == 0, started.stderr
+        assert second.loopback_prefix != first.loopback_prefix
+    finally:
+        second.cli("down")

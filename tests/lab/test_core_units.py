@@ -13,7 +13,7 @@ from lab import clock
 from lab.__main__ import build_parser, fault_spec, format_status
 from lab.calls import CallLog, CallRecord, from_ansible, read_calls, summarize
 from lab.faults import FaultError, FaultTable, ShareFault, target_group_name
-from lab.loopback import Loopback, LoopbackExhausted, first_free
+from lab.loopback import AUTO, AUTO_SECOND_OCTETS, Loopback, LoopbackExhausted, LoopbackPrefixInUse, claim_prefix, first_free, try_claim
 from lab.state import State, process_start_time, same_process_alive
 
 # faults ---------------------------------------------------------------------------
@@ -197,6 +197,37 @@ def test_loopback_allocation_is_idempotent_persisted_and_pooled(tmp_path: Path) 
     reloaded = Loopback(State.load(tmp_path / "state.json"), "127.0")
     assert reloaded.address_of("arn:task/1") == "127.0.2.1"
     assert reloaded.owner_of("127.0.1.2") == "arn:lb/b"
+
+
+def test_a_loopback_prefix_is_held_by_one_lab_until_it_lets_go(tmp_path: Path) -> None:
+    first = claim_prefix("127.42", tmp_path)
+    assert try_claim("127.42", tmp_path) is None  # a second open file description cannot take it
+    with pytest.raises(LoopbackPrefixInUse, match=r"127\.42 is in use by another lab.*LAB_LOOPBACK_PREFIX"):
+        claim_prefix("127.42", tmp_path)
+    first.release()
+    again = claim_prefix("127.42", tmp_path)
+    assert again.prefix == "127.42"
+    again.release()
+
+
+def test_auto_claims_a_free_test_prefix_and_passes_over_held_ones(tmp_path: Path) -> None:
+    held = [claim_prefix(f"127.{second}", tmp_path) for second in AUTO_SECOND_OCTETS if second != 137]
+    try:
+        claim = claim_prefix(AUTO, tmp_path)
+        assert claim.prefix == "127.137"
+        with pytest.raises(LoopbackExhausted, match="no free loopback prefix"):
+            claim_prefix(AUTO, tmp_path)
+        claim.release()
+    finally:
+        for other in held:
+            other.release()
+
+
+def test_two_auto_claims_never_share_a_prefix(tmp_path: Path) -> None:
+    claims = [claim_prefix(AUTO, tmp_path) for _ in range(20)]
+    assert len({claim.prefix for claim in claims}) == 20
+    for claim in claims:
+        claim.release()
 
 
 def test_loopback_pools() -> None:

@@ -244,8 +244,14 @@ def test_kill_task_is_replaced(env: dict[str, Any], images: SampleImages) -> Non
     result = env["lab"].cli("fault", "kill-task", "--cluster", env["cluster"], "--task", victim)
     assert result.returncode == 0, result.stderr
     wait_service(env, name, lambda s: steady(1)(s) and running_tasks(env, name) not in ([], [victim]), "the replacement")
-    dead = env["ecs"].describe_tasks(cluster=env["cluster"], tasks=[victim])["tasks"][0]
-    assert dead["lastStatus"] == "STOPPED" and dead["stopCode"] == "EssentialContainerExited"
+    # The replacement can be running before the victim's container is reaped (STOPPING).
+    dead = wait_for(
+        "the killed task to stop",
+        lambda: env["ecs"].describe_tasks(cluster=env["cluster"], tasks=[victim])["tasks"][0],
+        lambda task: task["lastStatus"] == "STOPPED",
+        timeout=TIMEOUT,
+    )
+    assert dead["stopCode"] == "EssentialContainerExited"
     delete(env, name)
 
 

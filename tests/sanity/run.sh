@@ -6,10 +6,12 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 venv="$repo/.venv"
 # Outside the checkout: inside a git work tree ansible-test lists files with git and
 # would skip this untracked copy.
-build="${TMPDIR:-/tmp}/cutover-ecs-sanity/ansible_collections"
+# A directory of this run's own, so two runs on one machine never share the copy.
+work=$(mktemp -d "${TMPDIR:-/tmp}/cutover-ecs-sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+build="$work/ansible_collections"
 dest="$build/cutover/ecs"
 
-rm -rf "$build"
 mkdir -p "$dest" "$build/amazon"
 # Only what the built collection ships (galaxy.yml build_ignore keeps lab/ and tests/ out).
 for path in galaxy.yml meta plugins roles playbooks docs README.md CHANGELOG.md LICENSE tests/sanity; do
@@ -29,11 +31,11 @@ pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',$/\1/p" "$site/ansible_test/_intern
 cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 if [ ! -s "$cache" ]; then
   mkdir -p "$(dirname "$cache")"
-  if ! curl -fsS --max-time 15 -o "$cache.download" "https://ci-files.testing.ansible.com/ansible-test/get-pip-$pip_version.py" 2>/dev/null; then
+  if ! curl -fsS --max-time 15 -o "$cache.download.$$" "https://ci-files.testing.ansible.com/ansible-test/get-pip-$pip_version.py" 2>/dev/null; then
     echo "sanity: pip bootstrap download failed; using the ensurepip stand-in" >&2
-    cp "$repo/tests/sanity/get_pip_standin.py" "$cache.download"
+    cp "$repo/tests/sanity/get_pip_standin.py" "$cache.download.$$"
   fi
-  mv "$cache.download" "$cache"
+  mv "$cache.download.$$" "$cache"
 fi
 
 cd "$dest"

@@ -32,7 +32,6 @@ import requests
 from moto_counting_server import mutating_calls
 
 REPO = Path(__file__).resolve().parents[3]
-BASE_IMAGE = "localhost/cutover/python-base:bookworm"
 # moto's GetAuthorizationToken password for its default account.
 MOTO_PASSWORD = "123456789012-auth-token"
 MOTO_TOKEN = base64.b64encode(f"AWS:{MOTO_PASSWORD}".encode()).decode()
@@ -129,13 +128,6 @@ def registry(tmp_path_factory) -> Iterator[LocalRegistry]:
     server = LocalRegistry(tmp_path_factory.mktemp("registry")).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def base_image() -> str:
-    if subprocess.run(["podman", "image", "exists", BASE_IMAGE], check=False).returncode != 0:
-        subprocess.run(["sh", str(REPO / "scripts" / "base-image.sh")], check=True, timeout=900)
-    return BASE_IMAGE
 
 
 # --- a git checkout of the service ----------------------------------------------------------

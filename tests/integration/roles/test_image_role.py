@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
 
 # The fixtures are used by name, so test parameters "redefine" them.
 # ruff: noqa: F811
-from test_image import base_image, cleanup_images, git, registry, service_checkout, unique  # noqa: E402,F401
+from test_image import cleanup_images, git, registry, service_checkout, unique  # noqa: E402,F401
 
 REPO = Path(__file__).resolve().parents[3]
 ROLE = REPO / "roles" / "image"

@@ -52,9 +52,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     termination wait takes 30 s)."""
     handle = LabHandle(tmp_path_factory.mktemp("rollback-lab"))
     handle.env["LAB_TIME_SCALE"] = os.environ.get("LAB_TIME_SCALE") or "10"
-    # Outside the 127.100-249 range LabHandle picks from, so the module-wide labs of other
-    # test sessions running at the same time never hold our listeners' addresses.
-    handle.loopback_prefix = handle.env["LAB_LOOPBACK_PREFIX"] = f"127.{50 + handle.port % 50}"
     yield from running_lab(handle)
 
 
