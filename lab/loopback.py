@@ -95,13 +95,15 @@ def claim_prefix(requested: str, directory: Path) -> PrefixClaim:
         claim = try_claim(prefix, directory)
         if claim is None:
             continue
-        if all(_bindable(f"{prefix}.{third}.1", port) for third, port in ((1, 80), (1, 9000), (2, 8080))):
+        if all(port_free(f"{prefix}.{third}.1", port) for third, port in ((1, 80), (1, 9000), (2, 8080))):
             return claim
         claim.release()
     raise LoopbackExhausted(f"no free loopback prefix in 127.{AUTO_SECOND_OCTETS[0]}-127.{AUTO_SECOND_OCTETS[-1]} (claims in {directory})")
 
 
-def _bindable(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be bound now, as the lab's servers bind (TIME_WAIT leftovers of
+    old connections do not make it busy)."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import secrets
-import socket
 import subprocess
 import time
 import warnings
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.config import LabConfig
+from lab.loopback import port_free
 from lab.registry.client import RegistryClient
 from lab.server import Controller, Lab
 from lab.state import State
@@ -77,17 +77,6 @@ def render_auth_file(registry_host: str, username: str, password: str) -> str:
 
 def htpasswd_line(username: str, password: str) -> str:
     return f"{username}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5))}\n"
-
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        # As the registry binds: TIME_WAIT leftovers of old connections do not make the port busy.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 class Registry(Controller):
