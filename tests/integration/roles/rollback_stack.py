@@ -1,12 +1,10 @@
-"""rollback.yml and teardown.yml (the cutover.ecs.rollback and cutover.ecs.teardown roles) through
-ansible-playbook against a lab of this module's own (real tasks, HAProxy, the CodeDeploy engine).
+"""A service stack for the rollback and teardown role tests: provisioned with the
+infrastructure role, deployed v1 then v2 with the deploy role, through ansible-playbook
+against a lab of the test module's own (real tasks, HAProxy, the CodeDeploy engine).
 
-Two services are provisioned with the infrastructure role, one per strategy, and deployed v1
-then v2 with the deploy role. In file order:
-- rollback.yml brings v1 back to production (real HTTP through the ALB); a re-run changes nothing;
-- a CodeDeploy deployment awaiting verification is rolled back: production never leaves blue;
-- bad input fails before any mutating call;
-- teardown.yml leaves none of the services' resources in the lab; a re-run changes nothing.
+One test module per strategy (test_rollback_teardown_rolling.py, _codedeploy.py), so the
+two stacks run on two workers; each module checks, in file order, what both strategies share
+(``check_rollback``, ``check_teardown``) and what is its own.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from lab.ecs.sampleimage import SampleImages, ensure_sample_images
+from lab.ecs.sampleimage import SampleImages
 from lab.ecs.testkit import unique, version_at, wait_for
 from lab.testing import LabHandle, running_lab
 
@@ -43,13 +41,9 @@ INFRASTRUCTURE_VARS = {
 }
 
 
-# --- the lab and ansible-playbook -----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
-    """A lab of this module's own; lab minutes pass 10 times faster (CodeDeploy's 5-minute
-    termination wait takes 30 s)."""
+def lab_of_its_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
+    """A module fixture's body: a lab of the module's own; lab minutes pass 10 times faster
+    (CodeDeploy's 5-minute termination wait takes 30 s)."""
     handle = LabHandle(tmp_path_factory.mktemp("rollback-lab"))
     handle.env["LAB_TIME_SCALE"] = os.environ.get("LAB_TIME_SCALE") or "10"
     yield from running_lab(handle)
@@ -200,32 +194,13 @@ def provisioned(lab: LabHandle, images: SampleImages, strategy: str, work: Path)
     return service
 
 
-@pytest.fixture(scope="module")
-def images() -> SampleImages:
-    return ensure_sample_images("podman")
-
-
-@pytest.fixture(scope="module")
-def rolling(lab: LabHandle, images: SampleImages, tmp_path_factory: pytest.TempPathFactory) -> Service:
-    return provisioned(lab, images, "rolling", tmp_path_factory.mktemp("rolling"))
-
-
-@pytest.fixture(scope="module")
-def codedeploy(lab: LabHandle, images: SampleImages, tmp_path_factory: pytest.TempPathFactory) -> Service:
-    return provisioned(lab, images, "codedeploy", tmp_path_factory.mktemp("codedeploy"))
-
-
 ROLLBACK_TASK = "Roll back | Redeploy the previous task definition"
 STOP_TASK = "Roll back | Stop the deployment in progress, with rollback"
 REPORT_TASK = "Report | Rollback"
 
 
-# --- rollback ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("strategy", ["rolling", "codedeploy"])
-def test_rollback_brings_v1_back_and_a_rerun_changes_nothing(strategy: str, request: pytest.FixtureRequest) -> None:
-    service: Service = request.getfixturevalue(strategy)
+def check_rollback(service: Service, strategy: str) -> None:
+    """rollback.yml brings v1 back to production (real HTTP through the ALB); a re-run changes nothing."""
     v1, v2 = service.revision(1), service.revision(2)
     assert service.serving() == [v2]
 
@@ -247,63 +222,6 @@ def test_rollback_brings_v1_back_and_a_rerun_changes_nothing(strategy: str, requ
     assert "nothing to do" in "\n".join(again.results()[REPORT_TASK]["msg"])
     assert version_at(service.url()) == "1"
     assert service.serving() == [v1]
-
-
-def test_rollback_while_awaiting_verification_keeps_blue(codedeploy: Service, lab: LabHandle) -> None:
-    """Green (v2) waits on the test listener; rollback.yml stops it: production never leaves v1."""
-    v1, v2 = codedeploy.revision(1), codedeploy.revision(2)
-    # The infrastructure role's group moves traffic at once; a verification gate needs STOP_DEPLOYMENT.
-    group = codedeploy.codedeploy.get_deployment_group(applicationName=codedeploy.name, deploymentGroupName=codedeploy.name)["deploymentGroupInfo"]
-    blue_green = dict(group["blueGreenDeploymentConfiguration"], deploymentReadyOption={"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 600})
-    codedeploy.codedeploy.update_deployment_group(
-        applicationName=codedeploy.name, currentDeploymentGroupName=codedeploy.name, blueGreenDeploymentConfiguration=blue_green
-    )
-    playbook = codedeploy.work / "verify.yml"
-    verify = {
-        "name": "Deploy v2, stop before production",
-        "cutover.ecs.deploy": {"cluster": codedeploy.name, "service": codedeploy.name, "task_definition": v2, "verify": True, "poll_interval": 1},
-    }
-    playbook.write_text(yaml.safe_dump(role_play(lab, [verify]), sort_keys=False))
-    awaiting = run_playbook(lab, playbook)
-    assert awaiting.rc == 0, awaiting.tail()
-    deployment_id = awaiting.results()[verify["name"]]["deployment_id"]
-    assert awaiting.results()[verify["name"]]["status"] == "awaiting_verification"
-    codedeploy.wait_version("2", port=TEST_PORT)
-    assert version_at(codedeploy.url()) == "1"
-
-    rolled = codedeploy.rollback()
-    assert rolled.rc == 0, rolled.tail()
-    stopped = rolled.results()[STOP_TASK]
-    assert (stopped["changed"], stopped["status"], stopped["rolled_back"], stopped["deployment_id"]) == (True, "rolled_back", True, deployment_id)
-    assert rolled.results()[ROLLBACK_TASK].get("skipped") is True
-    assert "codedeploy:StopDeployment" in rolled.mutating and "codedeploy:CreateDeployment" not in rolled.mutating, rolled.mutating
-    assert codedeploy.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] == "Stopped"
-    codedeploy.wait_version("1")
-    codedeploy.wait_version("1", port=TEST_PORT)
-    wait_for("green task set removed", codedeploy.serving, lambda tds: tds == [v1], timeout=120)
-
-    again = codedeploy.rollback()
-    assert again.rc == 0, again.tail()
-    assert (again.changed, again.mutating) == (0, []), again.tail()
-    assert "was rolled back already" in "\n".join(again.results()[REPORT_TASK]["msg"])
-
-
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        ({"cutover_task_definition": "no-such-family:7"}, "does not exist"),
-        ({"cutover_task_definition": "not a revision"}, "rollback_task_definition must be empty, a family:revision"),
-        ({"cutover_name": "no-such-service"}, "was not found in cluster"),
-    ],
-)
-def test_bad_input_fails_before_any_change(rolling: Service, extra: dict, message: str) -> None:
-    run = rolling.rollback(**extra)
-    assert run.rc != 0
-    assert message in run.tail(), run.tail()
-    assert run.mutating == []
-
-
-# --- teardown ----------------------------------------------------------------------------------
 
 
 def gone(call: Any) -> bool:
@@ -332,9 +250,8 @@ def leftovers(lab: LabHandle, name: str) -> dict[str, bool]:
     return {what: not gone(check) for what, check in checks.items()}
 
 
-@pytest.mark.parametrize("strategy", ["rolling", "codedeploy"])
-def test_teardown_deletes_everything_and_a_rerun_changes_nothing(strategy: str, request: pytest.FixtureRequest, lab: LabHandle) -> None:
-    service: Service = request.getfixturevalue(strategy)
+def check_teardown(service: Service, strategy: str, lab: LabHandle) -> None:
+    """teardown.yml leaves none of the service's resources in the lab; a re-run changes nothing."""
     before = leftovers(lab, service.name)
     expected = {what for what in before if strategy == "codedeploy" or what not in ("codedeploy application", "codedeploy role")}
     assert {what for what, there in before.items() if there} == expected
