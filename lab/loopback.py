@@ -21,7 +21,7 @@ import os
 import random
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lab.state import State
@@ -75,11 +75,13 @@ def try_claim(prefix: str, directory: Path) -> PrefixClaim | None:
     return PrefixClaim(prefix, fd)
 
 
-def claim_prefix(requested: str, directory: Path) -> PrefixClaim:
+def claim_prefix(requested: str, directory: Path, bindable: Callable[[str, int], bool] | None = None) -> PrefixClaim:
     """Claim ``requested``, or with ``auto`` the first free test prefix (random order).
 
     A prefix whose load-balancer or task addresses cannot be bound (a lab of an older
-    version, or anything else listening there) is passed over too."""
+    version, or anything else listening there) is passed over too; ``bindable`` (default
+    ``port_free``) says which can."""
+    bindable = bindable or port_free
     if requested != AUTO:
         claim = try_claim(requested, directory)
         if claim is None:
@@ -95,7 +97,7 @@ def claim_prefix(requested: str, directory: Path) -> PrefixClaim:
         claim = try_claim(prefix, directory)
         if claim is None:
             continue
-        if all(port_free(f"{prefix}.{third}.1", port) for third, port in ((1, 80), (1, 9000), (2, 8080))):
+        if all(bindable(f"{prefix}.{third}.1", port) for third, port in ((1, 80), (1, 9000), (2, 8080))):
             return claim
         claim.release()
     raise LoopbackExhausted(f"no free loopback prefix in 127.{AUTO_SECOND_OCTETS[0]}-127.{AUTO_SECOND_OCTETS[-1]} (claims in {directory})")

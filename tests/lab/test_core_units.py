@@ -210,21 +210,35 @@ def test_a_loopback_prefix_is_held_by_one_lab_until_it_lets_go(tmp_path: Path) -
     again.release()
 
 
+# The claims below live in tmp_path, not in the machine's claims directory: the addresses of
+# the machine's real labs (other test workers) must not decide them.
+def everything_bindable(host: str, port: int) -> bool:
+    return True
+
+
 def test_auto_claims_a_free_test_prefix_and_passes_over_held_ones(tmp_path: Path) -> None:
     held = [claim_prefix(f"127.{second}", tmp_path) for second in AUTO_SECOND_OCTETS if second != 137]
     try:
-        claim = claim_prefix(AUTO, tmp_path)
+        claim = claim_prefix(AUTO, tmp_path, everything_bindable)
         assert claim.prefix == "127.137"
         with pytest.raises(LoopbackExhausted, match="no free loopback prefix"):
-            claim_prefix(AUTO, tmp_path)
+            claim_prefix(AUTO, tmp_path, everything_bindable)
         claim.release()
     finally:
         for other in held:
             other.release()
 
 
+def test_auto_passes_over_a_prefix_whose_addresses_are_taken(tmp_path: Path) -> None:
+    """Something listens on 127.N.1.1:80 without a claim (a lab of an older version): not that N."""
+    busy = {f"127.{second}" for second in AUTO_SECOND_OCTETS if second != 201}
+    claim = claim_prefix(AUTO, tmp_path, lambda host, port: host.rsplit(".", 2)[0] not in busy)
+    assert claim.prefix == "127.201"
+    claim.release()
+
+
 def test_two_auto_claims_never_share_a_prefix(tmp_path: Path) -> None:
-    claims = [claim_prefix(AUTO, tmp_path) for _ in range(20)]
+    claims = [claim_prefix(AUTO, tmp_path, everything_bindable) for _ in range(20)]
     assert len({claim.prefix for claim in claims}) == 20
     for claim in claims:
         claim.release()
