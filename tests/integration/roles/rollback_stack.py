@@ -4,26 +4,24 @@ against a lab of the test module's own (real tasks, HAProxy, the CodeDeploy engi
 
 One test module per strategy (test_rollback_teardown_rolling.py, _codedeploy.py), so the
 two stacks run on two workers; each module checks, in file order, what both strategies share
-(``check_rollback``, ``check_teardown``) and what is its own.
+(``check_rollback``, ``check_teardown``) and what is its own. The ``lab`` and ``service``
+fixtures (conftest.py) provision the stack of the module's ``STRATEGY``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from botocore.exceptions import ClientError
 
 from lab.ecs.sampleimage import SampleImages
 from lab.ecs.testkit import unique, version_at, wait_for
-from lab.testing import LabHandle, running_lab
+from lab.testing import LabHandle
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -39,14 +37,6 @@ INFRASTRUCTURE_VARS = {
     "infrastructure_production_port": PROD_PORT,
     "infrastructure_test_port": TEST_PORT,
 }
-
-
-def lab_of_its_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
-    """A module fixture's body: a lab of the module's own; lab minutes pass 10 times faster
-    (CodeDeploy's 5-minute termination wait takes 30 s)."""
-    handle = LabHandle(tmp_path_factory.mktemp("rollback-lab"))
-    handle.env["LAB_TIME_SCALE"] = os.environ.get("LAB_TIME_SCALE") or "10"
-    yield from running_lab(handle)
 
 
 def playbook_env(lab: LabHandle) -> dict[str, str]:
@@ -199,7 +189,7 @@ STOP_TASK = "Roll back | Stop the deployment in progress, with rollback"
 REPORT_TASK = "Report | Rollback"
 
 
-def check_rollback(service: Service, strategy: str) -> None:
+def check_rollback(service: Service) -> None:
     """rollback.yml brings v1 back to production (real HTTP through the ALB); a re-run changes nothing."""
     v1, v2 = service.revision(1), service.revision(2)
     assert service.serving() == [v2]
@@ -207,7 +197,7 @@ def check_rollback(service: Service, strategy: str) -> None:
     rolled = service.rollback()
     assert rolled.rc == 0, rolled.tail()
     result = rolled.results()[ROLLBACK_TASK]
-    assert (result["changed"], result["status"], result["strategy"]) == (True, "succeeded", strategy)
+    assert (result["changed"], result["status"], result["strategy"]) == (True, "succeeded", service.strategy)
     assert (result["previous_task_definition"], result["task_definition"]) == (v2, v1)
     service.wait_version("1")
     wait_for("only v1 tasks", service.serving, lambda tds: tds == [v1], timeout=120)
@@ -250,16 +240,16 @@ def leftovers(lab: LabHandle, name: str) -> dict[str, bool]:
     return {what: not gone(check) for what, check in checks.items()}
 
 
-def check_teardown(service: Service, strategy: str, lab: LabHandle) -> None:
+def check_teardown(service: Service) -> None:
     """teardown.yml leaves none of the service's resources in the lab; a re-run changes nothing."""
-    before = leftovers(lab, service.name)
-    expected = {what for what in before if strategy == "codedeploy" or what not in ("codedeploy application", "codedeploy role")}
+    before = leftovers(service.lab, service.name)
+    expected = {what for what in before if service.strategy == "codedeploy" or what not in ("codedeploy application", "codedeploy role")}
     assert {what for what, there in before.items() if there} == expected
     url = service.url()
 
     down = service.teardown()
     assert down.rc == 0, down.tail()
-    assert {what for what, there in leftovers(lab, service.name).items() if there} == set()
+    assert {what for what, there in leftovers(service.lab, service.name).items() if there} == set()
     assert version_at(url) is None, "the load balancer still answers"
 
     again = service.teardown()

@@ -7,32 +7,14 @@ rolling service (rollback_stack.py), in file order:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from rollback_stack import Service, check_rollback, check_teardown, lab_of_its_own, provisioned
+from rollback_stack import Service, check_rollback, check_teardown
 
-from lab.ecs.sampleimage import SampleImages, ensure_sample_images
-from lab.testing import LabHandle
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
-    yield from lab_of_its_own(tmp_path_factory)
+STRATEGY = "rolling"  # the stack the ``service`` fixture (conftest.py) provisions
 
 
-@pytest.fixture(scope="module")
-def images() -> SampleImages:
-    return ensure_sample_images("podman")
-
-
-@pytest.fixture(scope="module")
-def rolling(lab: LabHandle, images: SampleImages, tmp_path_factory: pytest.TempPathFactory) -> Service:
-    return provisioned(lab, images, "rolling", tmp_path_factory.mktemp("rolling"))
-
-
-def test_rollback_brings_v1_back_and_a_rerun_changes_nothing(rolling: Service) -> None:
-    check_rollback(rolling, "rolling")
+def test_rollback_brings_v1_back_and_a_rerun_changes_nothing(service: Service) -> None:
+    check_rollback(service)
 
 
 @pytest.mark.parametrize(
@@ -43,12 +25,12 @@ def test_rollback_brings_v1_back_and_a_rerun_changes_nothing(rolling: Service) -
         ({"cutover_name": "no-such-service"}, "was not found in cluster"),
     ],
 )
-def test_bad_input_fails_before_any_change(rolling: Service, extra: dict, message: str) -> None:
-    run = rolling.rollback(**extra)
+def test_bad_input_fails_before_any_change(service: Service, extra: dict, message: str) -> None:
+    run = service.rollback(**extra)
     assert run.rc != 0
     assert message in run.tail(), run.tail()
     assert run.mutating == []
 
 
-def test_teardown_deletes_everything_and_a_rerun_changes_nothing(rolling: Service, lab: LabHandle) -> None:
-    check_teardown(rolling, "rolling", lab)
+def test_teardown_deletes_everything_and_a_rerun_changes_nothing(service: Service) -> None:
+    check_teardown(service)
