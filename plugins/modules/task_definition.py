@@ -9,8 +9,9 @@ module: task_definition
 short_description: Register Amazon ECS task definition revisions only when something changed
 version_added: 0.1.0
 description:
-  - Makes sure the latest ACTIVE revision of a task definition family matches the options, and registers a new revision
-    only when it does not.
+  - Makes sure the latest ACTIVE revision of a task definition family (or, with O(running_in), the revision a service
+    runs) matches the options, and registers a new revision only when it does not.
+  - In an C(awslogs) log configuration without C(awslogs-region), the region of the connection is filled in.
   - The comparison covers every field of the definition, not a few. Containers are compared field by field (image,
     environment and secrets regardless of order, port mappings, health check, log configuration, command, entry point,
     essential, memory, cpu, stop timeout, dependencies, mount points, ulimits and the rest), and so are the task cpu and
@@ -46,10 +47,52 @@ options:
         is how O(container_image) alone rolls out a new image.
     type: list
     elements: dict
+  running_in:
+    description:
+      - Compare with the revision this service runs instead of the family's latest ACTIVE one, so that any declared
+        change to what runs (an environment value, a secret, a sidecar) registers a revision, and nothing else does.
+      - When the desired definition equals the family's latest ACTIVE revision (registered by an earlier run but not yet
+        rolled out), that revision is returned and nothing is registered.
+      - When O(containers) is left out, the running revision is also the starting point that O(container_image) and
+        the other options override.
+      - The running revision is the PRIMARY task set's (CODE_DEPLOY) or the PRIMARY deployment's (ECS), so a deployment
+        in progress counts as what runs.
+      - The service's load balancers are checked against the definition before anything is registered. The container
+        and port each sends traffic to must be declared.
+      - A service that does not exist yet (or runs another family) falls back to the latest ACTIVE revision, so check
+        mode plans on an empty account.
+      - This module is the one place that decides whether what runs differs from what is declared;
+        M(cutover.ecs.deploy) only cuts over to the revision it returns.
+    type: dict
+    suboptions:
+      cluster:
+        description: Name or ARN of the service's cluster.
+        type: str
+        required: true
+      service:
+        description: Name of the service.
+        type: str
+        required: true
+  load_balancers:
+    description:
+      - Containers and ports that load balancers send traffic to. Each must be a container of the definition with that
+        C(containerPort) in its C(portMappings); checked before anything is registered.
+      - With O(running_in) the service's own load balancers are checked too, without listing them here.
+    type: list
+    elements: dict
+    suboptions:
+      container_name:
+        description: Name of the container.
+        type: str
+        required: true
+      container_port:
+        description: Its port.
+        type: int
+        required: true
   container_image:
     description:
       - Replace the image of one container, in O(containers) or, when O(containers) is left out, in the latest ACTIVE
-        revision.
+        revision (or the running one, with O(running_in)).
       - Fails when the container is not in the definition.
     type: dict
     suboptions:
@@ -141,6 +184,8 @@ options:
 notes:
   - Values in C(environment) are visible to anyone who may describe the task definition; use C(secrets) with
     Secrets Manager or SSM Parameter Store ARNs for passwords. The module returns what AWS stores and adds nothing.
+  - A C(secrets) item whose C(valueFrom) is not such an ARN is rejected (and not quoted in the message), so a secret's
+    value pasted there by mistake is never registered. Environment values are sent as text (V(true), V(8080)).
 author:
   - cutover.ecs developers (@cutover-ecs)
 extends_documentation_fragment:
@@ -189,6 +234,25 @@ EXAMPLES = r"""
     container_image:
       container: web
       image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-web:9b1c0de
+
+- name: Declare what the service should run; a revision only when it differs from the running one
+  cutover.ecs.task_definition:
+    family: shop-web
+    running_in:
+      cluster: shop
+      service: shop-web
+    cpu: "256"
+    memory: "512"
+    execution_role: shop-web-task-execution
+    containers:
+      - name: web
+        image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-web:3f2a91c
+        portMappings:
+          - containerPort: 8080
+        environment:
+          - name: LOG_LEVEL
+            value: debug
+  register: web_definition
 
 - name: Deregister every ACTIVE revision of the family
   cutover.ecs.task_definition:
@@ -257,6 +321,17 @@ revision_created:
   description: Whether a new revision was registered (would be, in check mode).
   returned: always
   type: bool
+differing_fields:
+  description: Paths of the fields in which the options differ from the revision compared with (empty when nothing registers).
+  returned: always
+  type: list
+  elements: str
+  sample: [containerDefinitions.web.environment]
+running_task_definition:
+  description: With O(running_in), the ARN of the revision the service runs (null when it does not exist yet).
+  returned: always
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/shop-web:3
 deregistered:
   description: ARNs of the revisions deregistered (or to be, in check mode) by O(keep_revisions) or O(state=absent).
   returned: always
@@ -273,6 +348,21 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     revision=dict(type="int"),
     containers=dict(type="list", elements="dict"),
+    running_in=dict(
+        type="dict",
+        options=dict(
+            cluster=dict(type="str", required=True),
+            service=dict(type="str", required=True),
+        ),
+    ),
+    load_balancers=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            container_name=dict(type="str", required=True),
+            container_port=dict(type="int", required=True),
+        ),
+    ),
     container_image=dict(
         type="dict",
         options=dict(

@@ -134,13 +134,21 @@ def ensure_task_definition(context: Context, options: Mapping[str, Any]) -> dict
 
     latest_arn = tdp.latest_revision(active, family)
     latest = api.describe_task_definition(client, latest_arn) if latest_arn else None
-    definition = _desired_definition(context, client, options, latest)
+    service = _running_service(client, options.get("running_in"))
+    running = _running_revision(client, service, family)
+    definition = _desired_definition(context, client, options, running or latest)
+    problems = tdp.served_port_problems(definition, _load_balancers_served(options, service))
+    if problems:
+        raise InvalidInput("Invalid task definition: " + " ".join(problems), problems=problems)
     desired = tdp.normalise_definition(definition)
-    current = tdp.normalise_definition(latest["taskDefinition"]) if latest else None
-    paths = tdp.plan_task_definition(desired, current)
-    current_tags = plan.tags_from_aws(latest["tags"]) if latest else {}
+    # The service's revision first: a declared change is measured against what runs,
+    # and a revision an earlier run registered (but never rolled out) is reused.
+    candidates = [(found, tdp.normalise_definition(found["taskDefinition"])) for found in (running, latest) if found]
+    compared, current, paths = tdp.closest_revision(desired, candidates)
+    compared_arn = compared["taskDefinition"]["taskDefinitionArn"] if compared else None
+    current_tags = plan.tags_from_aws(compared["tags"]) if compared else {}
     tags, to_set, to_remove = tdp.plan_revision_tags(bool(paths), options.get("tags"), current_tags, options["purge_tags"])
-    new_arn, new_revision = tdp.predicted_arn(latest_arn, family) if paths else (latest_arn, None)
+    new_arn, new_revision = tdp.predicted_arn(latest_arn, family) if paths else (compared_arn, None)
     kept = active + [new_arn] if paths and new_arn else list(active)
     stale = tdp.revisions_to_deregister(kept, options.get("keep_revisions"))
 
@@ -152,28 +160,59 @@ def ensure_task_definition(context: Context, options: Mapping[str, Any]) -> dict
         after["active_revisions"] = [arn for arn in before["active_revisions"] if arn not in stale]
     changed = bool(paths or to_set or to_remove or stale)
     change = Change("create" if paths else ("update" if changed else "none"), before=before, after=after, fields=paths)
+    running_arn = running["taskDefinition"]["taskDefinitionArn"] if running else None
+
+    def result(revision: Mapping[str, Any], deregistered: list) -> dict:
+        view = _task_definition_view(revision, tags)
+        extra = dict(revision_created=bool(paths), deregistered=deregistered, running_task_definition=running_arn, differing_fields=paths)
+        return make_result("task_definition", change, view, context.diff_mode, **extra)
 
     if context.check_mode or not changed:
-        predicted = dict(definition, taskDefinitionArn=new_arn, revision=new_revision, status="ACTIVE") if paths else latest["taskDefinition"]
-        return make_result(
-            "task_definition", change, _task_definition_view(predicted, tags), context.diff_mode, revision_created=bool(paths), deregistered=stale
-        )
+        predicted = dict(definition, taskDefinitionArn=new_arn, revision=new_revision, status="ACTIVE") if paths else compared["taskDefinition"]
+        return result(predicted, stale)
 
     if paths:
         registered = _register(client, definition, tags)
         stale = tdp.revisions_to_deregister(active + [registered["taskDefinitionArn"]], options.get("keep_revisions"))
     else:
-        registered = latest["taskDefinition"]
+        registered = compared["taskDefinition"]
         _apply_tags(client, registered["taskDefinitionArn"], to_set, to_remove)
     for arn in stale:
         api.deregister_task_definition(client, arn)
-    return make_result("task_definition", change, _task_definition_view(registered, tags), context.diff_mode, revision_created=bool(paths), deregistered=stale)
+    return result(registered, stale)
+
+
+def _running_service(client: Any, running_in: Optional[Mapping[str, Any]]) -> Optional[dict]:
+    """The service ``running_in`` names; None without the option, or when the service does
+    not exist yet (check mode of a whole play on an empty account)."""
+    if not running_in:
+        return None
+    return api.describe_service(client, running_in["cluster"], running_in["service"])
+
+
+def _running_revision(client: Any, service: Optional[Mapping[str, Any]], family: str) -> Optional[dict]:
+    """The revision of ``family`` the service runs; None without a service or when it runs another family."""
+    arn = sp.running_task_definition(service) if service else None
+    if not arn or tdp.family_of(arn) != family:
+        return None
+    return api.describe_task_definition(client, arn)
+
+
+def _load_balancers_served(options: Mapping[str, Any], service: Optional[Mapping[str, Any]]) -> list[tuple[str, Any, Any]]:
+    """(source, container name, container port) of what load balancers send traffic to: the
+    option's, and the running service's."""
+    served = [(f"load_balancers[{index}]", item["container_name"], item["container_port"]) for index, item in enumerate(options.get("load_balancers") or [])]
+    if service:
+        source = f"The load balancer of service {service.get('serviceName')}"
+        served += [(source, item["containerName"], item.get("containerPort")) for item in service.get("loadBalancers") or [] if item.get("containerName")]
+    return served
 
 
 def _desired_definition(context: Context, client: Any, options: Mapping[str, Any], latest: Optional[dict]) -> dict:
     """The definition to register, checked by us and by botocore's model before anything changes."""
     account, partition = _account(context) if tdp.roles_needing_account(options) else (None, "aws")
     definition = tdp.desired_definition(options, latest and latest["taskDefinition"], account, partition)
+    definition = tdp.with_log_region(definition, client.meta.region_name)
     tdp.validate_definition(definition)
     _check_request(client, "RegisterTaskDefinition", definition, "task definition")
     return definition

@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._compare import diff_fields
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs.plan import plan_tags, tags_from_aws
-from ansible_collections.cutover.ecs.plugins.module_utils._ecs.task_definition_plan import freeze, prune
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs.task_definition_plan import exposed_ports, freeze, prune
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 
 # Compared with compare_generic; loadBalancers and deploymentConfiguration have their own rules.
@@ -328,15 +328,15 @@ def controller_of(desired: Mapping[str, Any], current: Optional[Mapping[str, Any
 # --- bad input ------------------------------------------------------------------
 
 
-def _exposed_ports(container: Mapping[str, Any]) -> set:
-    ports: set = set()
-    for mapping in container.get("portMappings") or []:
-        if mapping.get("containerPort") is not None:
-            ports.add(int(mapping["containerPort"]))
-        elif mapping.get("containerPortRange"):
-            low, _sep, high = str(mapping["containerPortRange"]).partition("-")
-            ports.update(range(int(low), int(high or low) + 1))
-    return ports
+def running_task_definition(service: Mapping[str, Any]) -> Optional[str]:
+    """The task definition the service runs, or is being deployed to: the PRIMARY task set's
+    (CODE_DEPLOY), the PRIMARY deployment's (ECS), else the service's own field."""
+    task_sets = [item for item in service.get("taskSets") or [] if item.get("status") == "PRIMARY"]
+    deployments = [item for item in service.get("deployments") or [] if item.get("status") == "PRIMARY"]
+    for found in (task_sets, deployments):
+        if found and found[0].get("taskDefinition"):
+            return found[0]["taskDefinition"]
+    return service.get("taskDefinition")
 
 
 def load_balancer_problems(load_balancers: Sequence[Mapping[str, Any]], task_definition: Optional[Mapping[str, Any]]) -> list[str]:
@@ -351,8 +351,8 @@ def load_balancer_problems(load_balancers: Sequence[Mapping[str, Any]], task_def
         name, port = lb.get("containerName"), lb.get("containerPort")
         if name not in containers:
             problems.append(f"load_balancers container_name {name!r} is not a container of {family}; use one of: {', '.join(sorted(map(str, containers)))}.")
-        elif port is not None and int(port) not in _exposed_ports(containers[name]):
-            exposed = ", ".join(str(item) for item in sorted(_exposed_ports(containers[name]))) or "none"
+        elif port is not None and int(port) not in exposed_ports(containers[name]):
+            exposed = ", ".join(str(item) for item in sorted(exposed_ports(containers[name]))) or "none"
             problems.append(f"load_balancers container_port {port} is not exposed by container {name!r} of {family} (its portMappings: {exposed}).")
     return problems
 

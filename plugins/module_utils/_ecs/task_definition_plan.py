@@ -178,6 +178,18 @@ def family_of(arn: str) -> str:
     return arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
 
 
+def exposed_ports(container: Mapping[str, Any]) -> set:
+    """The container ports a container's portMappings declare (ranges expanded)."""
+    ports: set = set()
+    for mapping in container.get("portMappings") or []:
+        if mapping.get("containerPort") is not None:
+            ports.add(int(mapping["containerPort"]))
+        elif mapping.get("containerPortRange"):
+            low, _sep, high = str(mapping["containerPortRange"]).partition("-")
+            ports.update(range(int(low), int(high or low) + 1))
+    return ports
+
+
 # --- normalisation for comparison ----------------------------------------------
 
 
@@ -314,7 +326,33 @@ def desired_definition(
     image = options.get("container_image")
     if image:
         definition["containerDefinitions"] = replace_image(definition.get("containerDefinitions") or [], image["container"], image["image"])
+    definition["containerDefinitions"] = [_environment_as_text(container) for container in definition.get("containerDefinitions") or []]
     return definition
+
+
+def as_text(value: Any) -> Any:
+    """An environment value as ECS keeps it: text (YAML's ``true`` is "true", 8080 is "8080")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def _environment_as_text(container: Any) -> Any:
+    if not isinstance(container, Mapping) or not isinstance(container.get("environment"), list):
+        return container
+    environment = [dict(item, value=as_text(item.get("value"))) if isinstance(item, Mapping) else item for item in container["environment"]]
+    return dict(container, environment=environment)
+
+
+def with_log_region(definition: Mapping[str, Any], region: Optional[str]) -> dict:
+    """The definition with ``awslogs-region`` set to ``region`` in every awslogs log
+    configuration that leaves it out (AWS requires it; roles do not know the region)."""
+    result = copy.deepcopy(dict(definition))
+    for container in result.get("containerDefinitions") or []:
+        logging = container.get("logConfiguration") or {}
+        if region and logging.get("logDriver") == "awslogs":
+            logging["options"] = {"awslogs-region": region, **(logging.get("options") or {})}
+    return result
 
 
 # --- bad input ------------------------------------------------------------------
@@ -327,6 +365,9 @@ _IMAGE_REFERENCE = re.compile(
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
+
+
+SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:[0-9]{12}:(secret:|parameter/)\S+$")
 
 
 def image_reference_ok(image: Any) -> bool:
@@ -352,6 +393,13 @@ def _container_problems(containers: Sequence[Mapping[str, Any]], task_memory: Op
             )
         if task_memory is None and container.get("memory") is None and container.get("memoryReservation") is None:
             problems.append(f"{label} has no memory or memoryReservation and the task has no memory: set one of them.")
+        for secret in container.get("secrets") or []:
+            # The value itself is never quoted: a secret's value may have been put here by mistake.
+            if not SECRET_ARN.match(str(secret.get("valueFrom") or "")):
+                problems.append(
+                    f"{label} secret {secret.get('name')!r} does not take its value from an ARN: give the ARN of a Secrets Manager "
+                    "secret (arn:aws:secretsmanager:...) or an SSM parameter (arn:aws:ssm:...); a task definition never holds a secret's value."
+                )
         for dependency in container.get("dependsOn") or []:
             if dependency.get("containerName") not in names:
                 problems.append(f"{label} dependsOn unknown container {dependency.get('containerName')!r}: name a container of this task definition.")
@@ -394,6 +442,23 @@ def validate_definition(definition: Mapping[str, Any]) -> None:
         raise InvalidInput("Invalid task definition: " + " ".join(problems), problems=problems)
 
 
+def served_port_problems(definition: Mapping[str, Any], served: Sequence[tuple[str, Any, Any]]) -> list[str]:
+    """Load balancer targets (where they come from, container name, container port) that the
+    definition does not declare: ECS would register the task and the target never answers."""
+    containers = {item.get("name"): item for item in definition.get("containerDefinitions") or []}
+    names = ", ".join(sorted(map(str, containers))) or "none"
+    problems = []
+    for source, name, port in served:
+        if name not in containers:
+            problems.append(f"{source} sends traffic to container {name!r}, which the task definition does not declare (its containers: {names}).")
+        elif port is not None and int(port) not in exposed_ports(containers[name]):
+            declared = ", ".join(str(item) for item in sorted(exposed_ports(containers[name]))) or "none"
+            problems.append(
+                f"{source} sends traffic to port {port} of container {name!r}, which no portMappings containerPort declares (it declares: {declared})."
+            )
+    return problems
+
+
 # --- the plan -------------------------------------------------------------------
 
 
@@ -416,6 +481,20 @@ def plan_task_definition(desired: Mapping[str, Any], current: Optional[Mapping[s
             if wanted[name].get(key) != have[name].get(key):
                 changed.append(f"containerDefinitions.{name}.{key}")
     return changed
+
+
+def closest_revision(desired: Mapping[str, Any], candidates: Sequence[tuple[Any, Mapping[str, Any]]]) -> tuple[Any, Optional[dict], list[str]]:
+    """(revision, its normalised definition, the paths that differ) of the first
+    candidate equal to ``desired``, else of the first candidate; (None, None, all)
+    without candidates. Candidates are (revision, normalised definition) pairs,
+    the service's running revision first, then the family's latest."""
+    for revision, normalised in candidates:
+        if not plan_task_definition(desired, normalised):
+            return revision, dict(normalised), []
+    if candidates:
+        revision, normalised = candidates[0]
+        return revision, dict(normalised), plan_task_definition(desired, normalised)
+    return None, None, plan_task_definition(desired, None)
 
 
 def _at_path(definition: Optional[Mapping[str, Any]], path: str) -> Any:

@@ -528,3 +528,21 @@ TG_GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-
 )
 def test_new_target_groups(desired, current, expected):
     assert sp.new_target_groups({"loadBalancers": desired}, None if current is None else {"loadBalancers": current}) == expected
+
+
+TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}".format
+
+
+@pytest.mark.parametrize(
+    "service, expected",
+    [
+        ({"taskDefinition": TD(3)}, TD(3)),
+        # ECS: a rolling or ECS-native deployment in progress runs the PRIMARY deployment's revision.
+        ({"taskDefinition": TD(3), "deployments": [{"status": "ACTIVE", "taskDefinition": TD(3)}, {"status": "PRIMARY", "taskDefinition": TD(4)}]}, TD(4)),
+        # CODE_DEPLOY: the PRIMARY task set's, whatever the service's own field says.
+        ({"taskDefinition": TD(2), "taskSets": [{"status": "ACTIVE", "taskDefinition": TD(5)}, {"status": "PRIMARY", "taskDefinition": TD(4)}]}, TD(4)),
+        ({}, None),
+    ],
+)
+def test_running_task_definition(service, expected):
+    assert sp.running_task_definition(service) == expected

@@ -10,13 +10,15 @@ from ansible_collections.cutover.ecs.plugins.module_utils._module import to_snak
 
 ACCOUNT = "123456789012"
 EXEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole"
+SECRET_A = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:web/a-Ab12Cd"
+SECRET_B = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/web/b"
 
 WEB = {
     "name": "web",
     "image": "registry.example/web:1",
     "portMappings": [{"containerPort": 8080}],
     "environment": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "APP_MODE", "value": "prod"}],
-    "secrets": [{"name": "B", "valueFrom": "arn:b"}, {"name": "A", "valueFrom": "arn:a"}],
+    "secrets": [{"name": "B", "valueFrom": SECRET_B}, {"name": "A", "valueFrom": SECRET_A}],
     "healthCheck": {"command": ["CMD-SHELL", "true"]},
     "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/web"}},
     "command": ["serve", "--port", "8080"],
@@ -65,7 +67,7 @@ LIVE = {
             "essential": True,
             "portMappings": [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}],
             "environment": [{"name": "APP_MODE", "value": "prod"}, {"name": "LOG_LEVEL", "value": "info"}],
-            "secrets": [{"name": "A", "valueFrom": "arn:a"}, {"name": "B", "valueFrom": "arn:b"}],
+            "secrets": [{"name": "A", "valueFrom": SECRET_A}, {"name": "B", "valueFrom": SECRET_B}],
             "mountPoints": [],
             "volumesFrom": [],
             "systemControls": [],
@@ -126,6 +128,13 @@ def _with_web(**changes) -> dict:
         (_with_web(ulimits=[{"name": "nofile", "softLimit": 1024, "hardLimit": 4096}]), ["containerDefinitions.web.ulimits"]),
         (_with_web(entryPoint=["/bin/sh", "-c"]), ["containerDefinitions.web.entryPoint"]),
         (_with_web(privileged=True), ["containerDefinitions.web.privileged"]),
+        # Regression: a secret added is a change.
+        (_with_web(secrets=[*WEB["secrets"], {"name": "C", "valueFrom": SECRET_A + "-c"}]), ["containerDefinitions.web.secrets"]),
+        # Environment values are text: YAML's 8080 and true are what ECS keeps as "8080" and "true".
+        (
+            _with_web(environment=[{"name": "LOG_LEVEL", "value": "info"}, {"name": "APP_MODE", "value": "prod"}, {"name": "N", "value": 8080}]),
+            ["containerDefinitions.web.environment"],
+        ),
         # Containers added or removed.
         (dict(OPTIONS, containers=[WEB, {"name": "sidecar", "image": "envoy:1"}]), ["containerDefinitions.sidecar"]),
         # Other task-level fields.
@@ -411,3 +420,114 @@ def test_snake_resource_keeps_user_data():
 )
 def test_image_reference_ok(image, ok):
     assert tdp.image_reference_ok(image) is ok
+
+
+def _normalised(**changes):
+    return tdp.normalise_definition(tdp.desired_definition(dict(OPTIONS, **changes), None, ACCOUNT))
+
+
+def test_closest_revision_prefers_the_running_revision_when_equal():
+    desired = _normalised()
+    running, latest = ("running", _normalised()), ("latest", _normalised(cpu="512"))
+    assert tdp.closest_revision(desired, [running, latest])[0::2] == ("running", [])
+
+
+def test_closest_revision_reuses_the_latest_revision_that_already_is_the_desired_one():
+    desired = _normalised(memory="1GB")
+    running, latest = ("running", _normalised()), ("latest", _normalised(memory="1024"))
+    assert tdp.closest_revision(desired, [running, latest])[0::2] == ("latest", [])
+
+
+def test_closest_revision_measures_a_change_against_the_running_revision():
+    changed = copy.deepcopy(WEB)
+    changed["environment"][0]["value"] = "debug"
+    desired = _normalised(containers=[changed])
+    running, latest = ("running", _normalised()), ("latest", _normalised(cpu="512"))
+    revision, current, paths = tdp.closest_revision(desired, [running, latest])
+    assert (revision, paths) == ("running", ["containerDefinitions.web.environment"])
+    assert current == running[1]
+
+
+def test_closest_revision_without_candidates_is_a_new_family():
+    revision, current, paths = tdp.closest_revision(_normalised(), [])
+    assert revision is None and current is None and "containerDefinitions" in paths
+
+
+def test_with_log_region_fills_only_a_missing_awslogs_region():
+    definition = {
+        "containerDefinitions": [
+            {"name": "a", "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/a"}}},
+            {"name": "b", "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-region": "eu-west-1"}}},
+            {"name": "c", "logConfiguration": {"logDriver": "json-file"}},
+            {"name": "d"},
+        ]
+    }
+    result = tdp.with_log_region(definition, "us-east-1")
+    options = [c.get("logConfiguration", {}).get("options") for c in result["containerDefinitions"]]
+    assert options == [{"awslogs-region": "us-east-1", "awslogs-group": "/ecs/a"}, {"awslogs-region": "eu-west-1"}, None, None]
+    assert "awslogs-region" not in definition["containerDefinitions"][0]["logConfiguration"]["options"]
+
+
+def test_environment_values_are_sent_as_text():
+    options = _with_web(environment=[{"name": "PORT", "value": 8080}, {"name": "DEBUG", "value": True}, {"name": "OFF", "value": False}])
+    environment = tdp.desired_definition(options, None, ACCOUNT)["containerDefinitions"][0]["environment"]
+    assert environment == [{"name": "PORT", "value": "8080"}, {"name": "DEBUG", "value": "true"}, {"name": "OFF", "value": "false"}]
+    live = copy.deepcopy(LIVE)
+    live["containerDefinitions"][0]["environment"] = [{"name": "PORT", "value": "8080"}, {"name": "DEBUG", "value": "true"}, {"name": "OFF", "value": "false"}]
+    assert _plan(options, live) == []
+
+
+def test_a_sidecar_removed_is_a_change():
+    live = copy.deepcopy(LIVE)
+    live["containerDefinitions"].append({"name": "envoy", "image": "envoy:1", "essential": True, "cpu": 0})
+    assert _plan(OPTIONS, live) == ["containerDefinitions.envoy"]
+
+
+@pytest.mark.parametrize(
+    "value_from",
+    ["hunter2", "arn:nope", "/shop/db-password", f"arn:aws:s3:::bucket/{ACCOUNT}", "arn:aws:secretsmanager:us-east-1:123:secret:x"],
+)
+def test_a_secret_that_is_not_an_arn_is_rejected_without_quoting_it(value_from):
+    options = _with_web(secrets=[{"name": "DB_PASSWORD", "valueFrom": value_from}])
+    with pytest.raises(InvalidInput) as error:
+        tdp.validate_definition(tdp.desired_definition(options, None, ACCOUNT))
+    assert "secret 'DB_PASSWORD' does not take its value from an ARN" in str(error.value)
+    assert value_from not in str(error.value)
+
+
+@pytest.mark.parametrize("value_from", [SECRET_A, SECRET_B, f"arn:aws-us-gov:ssm:us-gov-west-1:{ACCOUNT}:parameter/x"])
+def test_secret_arns_are_accepted(value_from):
+    tdp.validate_definition(tdp.desired_definition(_with_web(secrets=[{"name": "S", "valueFrom": value_from}]), None, ACCOUNT))
+
+
+def test_an_essential_sidecar_without_an_image_is_rejected():
+    options = dict(OPTIONS, containers=[WEB, {"name": "envoy", "essential": True}])
+    with pytest.raises(InvalidInput, match="container 'envoy' has no image"):
+        tdp.validate_definition(tdp.desired_definition(options, None, ACCOUNT))
+
+
+def test_two_containers_with_one_name_are_rejected():
+    options = dict(OPTIONS, containers=[WEB, dict(WEB, image="registry.example/web:2")])
+    with pytest.raises(InvalidInput, match="repeated: web"):
+        tdp.validate_definition(tdp.desired_definition(options, None, ACCOUNT))
+
+
+@pytest.mark.parametrize(
+    "served, expected",
+    [
+        ([("load_balancers[0]", "web", 8080)], []),
+        (
+            [("load_balancers[0]", "app", 8080)],
+            ["load_balancers[0] sends traffic to container 'app', which the task definition does not declare (its containers: web)."],
+        ),
+        (
+            [("The load balancer of service shop", "web", 9000)],
+            [
+                "The load balancer of service shop sends traffic to port 9000 of container 'web', which no portMappings containerPort declares (it declares: 8080)."
+            ],
+        ),
+        ([("x", "web", None)], []),
+    ],
+)
+def test_served_port_problems(served, expected):
+    assert tdp.served_port_problems(tdp.desired_definition(OPTIONS, None, ACCOUNT), served) == expected

@@ -1,0 +1,113 @@
+"""One service provisioned by the infrastructure role and deployed by the deploy role, through
+ansible-playbook against the lab, with the default (human) output: what a user sees."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.ecs.sampleimage import SampleImages
+from lab.ecs.testkit import unique, version_at, wait_for
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+RECAP = re.compile(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+class Stack:
+    """One service provisioned by the infrastructure role, deployed by the deploy role."""
+
+    def __init__(self, lab: Any, images: SampleImages, strategy: str, tmp: Path, verification_minutes: int = 0, **infrastructure: Any) -> None:
+        self.lab, self.images, self.strategy, self.tmp = lab, images, strategy, tmp
+        self.name = unique(strategy[:4])
+        self.verification_minutes = verification_minutes
+        # More infrastructure_* variables, for every play of this stack (a play may override them)
+        self.infrastructure = infrastructure
+        self.env = dict(lab.env, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", AWS_URL=lab.url, AWS_REGION="us-east-1")
+        self.env.pop("ANSIBLE_STDOUT_CALLBACK", None)
+
+    def play(
+        self, image: str, deploy: bool = True, check: bool = False, infrastructure: dict | None = None, provision: bool = True, **deploy_vars: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """ansible-playbook of the two roles (without the infrastructure role when not ``provision``);
+        ``check`` adds --check --diff."""
+        tasks: list[dict] = [
+            {
+                "name": "Provision",
+                "ansible.builtin.include_role": {"name": "cutover.ecs.infrastructure"},
+                "vars": {
+                    "infrastructure_name": self.name,
+                    "infrastructure_image": self.images.v1,
+                    "infrastructure_strategy": self.strategy,
+                    "infrastructure_desired_count": 1,
+                    "infrastructure_bake_time": 0,
+                    "infrastructure_deregistration_delay": 2,
+                    "infrastructure_health_interval": 5,
+                    "infrastructure_health_timeout": 2,
+                    "infrastructure_healthy_threshold": 2,
+                    "infrastructure_verification_minutes": self.verification_minutes,
+                    **self.infrastructure,
+                    **(infrastructure or {}),
+                },
+            }
+        ]
+        if not provision:
+            tasks = []
+        if deploy:
+            tasks.append(
+                {
+                    "name": "Cut over",
+                    "ansible.builtin.include_role": {"name": "cutover.ecs.deploy"},
+                    "vars": {
+                        "deploy_service": self.name,
+                        "deploy_image": image,
+                        "deploy_test_url": "{{ infrastructure_test_url | default('') }}",
+                        "deploy_wait_timeout": 300,
+                        **deploy_vars,
+                    },
+                }
+            )
+        playbook = self.tmp / f"{self.name}.yml"
+        playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}], sort_keys=False))
+        command = [str(BIN / "ansible-playbook"), str(playbook), *(["--check", "--diff"] if check else [])]
+        return subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=900)
+
+    def production_url(self) -> str:
+        dns = self.lab.client("elbv2").describe_load_balancers(Names=[self.name])["LoadBalancers"][0]["DNSName"]
+        port = self.infrastructure.get("infrastructure_production_port", 80)
+        return f"http://{dns}:{port}/version"
+
+    def service(self) -> dict:
+        return self.lab.client("ecs").describe_services(cluster=self.name, services=[self.name])["services"][0]
+
+    def wait_version(self, wanted: str, samples: int = 5) -> None:
+        streak = {"n": 0}
+        url = self.production_url()
+
+        def probe() -> int:
+            streak["n"] = streak["n"] + 1 if version_at(url) == wanted else 0
+            return streak["n"]
+
+        wait_for(f"{samples} answers of version {wanted}", probe, lambda n: n >= samples, timeout=120, interval=0.2)
+
+
+def recap(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    found = RECAP.search(proc.stdout)
+    assert found, f"no PLAY RECAP\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, found.groups()), strict=True))
+
+
+def changed_tasks(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    """Names of the tasks the default callback reported as changed."""
+    names, current = [], None
+    for line in proc.stdout.splitlines():
+        if line.startswith("TASK ["):
+            current = line[6:].split("]")[0]
+        elif line.startswith("changed:") and current:
+            names.append(current)
+    return names
