@@ -163,6 +163,8 @@ class DeploymentRecord:
     platform_version: str | None = None
     network_configuration: dict[str, Any] | None = None
     capacity_provider_strategy: list[dict[str, Any]] | None = None
+    # the id of the deployment the circuit breaker rolled back to when this one failed
+    rolled_back_to: str | None = None
 
     def touch(self) -> None:
         self.updated_at = now()

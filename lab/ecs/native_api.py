@@ -6,7 +6,8 @@ wraps: it is imported after them (see the last line of ``lab.ecs.intercept``). A
 UpdateService that starts a new deployment of a service with a native strategy becomes a
 service deployment of ``lab.ecs.native``. moto lacks the service-deployment operations:
 ListServiceDeployments, DescribeServiceDeployments, DescribeServiceRevisions,
-StopServiceDeployment and ContinueServiceDeployment are answered here.
+StopServiceDeployment and ContinueServiceDeployment are answered here; the first three cover
+rolling updates too (``lab.ecs.rolling_history``).
 
 Pages: ECS API Reference for each operation; "Amazon ECS blue/green deployments"
 (deployment-type-blue-green.html); "Lifecycle hooks for Amazon ECS service deployments".
@@ -20,6 +21,7 @@ from moto.core.exceptions import ServiceException
 
 from lab.ecs import native_lifecycle as nl
 from lab.ecs.native import DeploymentError, NativeEngine
+from lab.ecs.rolling_history import RollingHistory
 from lab.ecs.services import controller_type, normalized_deployment_configuration
 from lab.server import intercept, interceptor_for
 from lab.wire import Request, Response, aws_error, json_response
@@ -118,10 +120,12 @@ def list_service_deployments(req: Request) -> Response:
     engine = engine_of(req)
     statuses = set(params.get("status") or [])
     created = params.get("createdAt") or {}
+    rolling = _rolling_history(req, engine, service)
+    briefs = [engine.brief(d) for d in engine.of_service(service.arn)] + [rolling.render(source, d, brief=True) for source, d in rolling.updates()]
     found = [
-        engine.brief(d)
-        for d in engine.of_service(service.arn)
-        if (not statuses or d.status in statuses) and _in_range(d.created_at.timestamp(), created.get("after"), created.get("before"))
+        brief
+        for brief in sorted(briefs, key=lambda b: b["createdAt"], reverse=True)
+        if (not statuses or brief["status"] in statuses) and _in_range(brief["createdAt"], created.get("after"), created.get("before"))
     ]
     start = int(params.get("nextToken") or 0)
     size = int(params.get("maxResults") or MAX_RESULTS)
@@ -129,6 +133,30 @@ def list_service_deployments(req: Request) -> Response:
     if start + size < len(found):
         body["nextToken"] = str(start + size)
     return json_response(body)
+
+
+def _rolling_history(req: Request, engine: NativeEngine, service: Any) -> RollingHistory:
+    """The service's rolling updates (lab.ecs.rolling_history), besides the native engine's records."""
+    state = engine.ecs.scheduler.state_of(req.region, service)
+    native_greens = {d.green_deployment_id for d in engine.of_service(service.arn)}
+    return RollingHistory(req.lab, req.region, service, state, native_greens, engine.revisions)
+
+
+def _rolling_records(req: Request, engine: NativeEngine) -> dict[str, tuple[RollingHistory, Any, Any]]:
+    """{service deployment ARN: (history, source, deployment)} of the rolling updates of the
+    services the requested ARNs name."""
+    found: dict[str, tuple[RollingHistory, Any, Any]] = {}
+    for arn in req.params.get("serviceDeploymentArns") or []:
+        parts = arn.split(":", 5)[-1].split("/", 3)  # the deployment id (ecs-svc/...) holds a slash
+        if len(parts) != 4 or parts[0] != "service-deployment" or arn in found:
+            continue
+        try:
+            service = _service(req, parts[1], parts[2])
+        except ServiceException:
+            continue
+        rolling = _rolling_history(req, engine, service)
+        found.update({rolling.arn(d): (rolling, source, d) for source, d in rolling.updates()})
+    return found
 
 
 def _in_range(value: float, after: Any, before: Any) -> bool:
@@ -141,8 +169,10 @@ def describe_service_deployments(req: Request) -> Response:
     if not arns:
         return aws_error(req, "InvalidParameterException", "serviceDeploymentArns cannot be empty.")
     engine = engine_of(req)
+    rolling = _rolling_records(req, engine)
     found = [engine.render(engine.deployments[arn]) for arn in arns if arn in engine.deployments]
-    failures = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in engine.deployments]
+    found += [rolling[arn][0].render(rolling[arn][1], rolling[arn][2], brief=False) for arn in arns if arn in rolling]
+    failures = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in engine.deployments and arn not in rolling]
     return json_response({"serviceDeployments": found, "failures": failures})
 
 

@@ -305,6 +305,7 @@ class ServiceScheduler:
         if target is None:
             return  # no COMPLETED deployment: the deployment stalls, as on AWS
         primary.status = "ACTIVE"
+        primary.rolled_back_to = target.id
         target.status = "PRIMARY"
         target.rollout_state = "IN_PROGRESS"
         target.rollout_state_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."

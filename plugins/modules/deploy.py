@@ -10,6 +10,8 @@ short_description: Cut an Amazon ECS service over to a task definition (CodeDepl
 version_added: 0.1.0
 description:
   - Moves production traffic of an ECS service to a task definition and reports how it went.
+  - It does not decide whether a new revision is needed. M(cutover.ecs.task_definition) with C(running_in) compares the declared
+    definition with the revision the service runs and returns the revision to cut over to (the M(cutover.ecs.deploy) role chains the two).
   - The strategy comes from the service (deployment controller V(CODE_DEPLOY) runs V(codedeploy); the V(ECS) controller runs V(ecs)
     when the service's deployment strategy is V(BLUE_GREEN), V(LINEAR) or V(CANARY), and V(rolling) when it is V(ROLLING)),
     or is given and then checked against it.

@@ -17,6 +17,10 @@ description:
   - V(ecs) services (deployment controller C(ECS), deployment strategy C(BLUE_GREEN), C(LINEAR) or C(CANARY)) report their service
     deployment in progress, else their newest one (ListServiceDeployments, DescribeServiceDeployments). One held by a PAUSE hook at
     C(POST_TEST_TRAFFIC_SHIFT) is C(status=awaiting_verification), with RV(hook_id).
+  - Also returns what a rollback would do (RV(rollback)), chosen from the service's deployment history; the
+    M(cutover.ecs.rollback) role acts on it. The history is the deployment group's Succeeded CodeDeploy deployments
+    (V(codedeploy)), or the service's SUCCESSFUL ECS service deployments (V(ecs) and V(rolling)). The task definition to go
+    back to is the newest that took all production traffic and is not the one serving now, never "the revision number below".
   - Makes read calls only, so it runs the same in check mode.
 options:
   strategy:
@@ -31,6 +35,11 @@ options:
     type: str
   deployment_group:
     description: CodeDeploy deployment group. Default is the group that deploys this service.
+    type: str
+  rollback_task_definition:
+    description:
+      - A task definition (C(family:revision) or ARN) that a rollback should redeploy instead of the one the history gives.
+        It must exist and be ACTIVE.
     type: str
 author:
   - cutover.ecs developers (@cutover-ecs)
@@ -123,6 +132,28 @@ progress:
   type: list
   elements: str
   sample: []
+rollback:
+  description: What a rollback of the service would do now.
+  returned: always
+  type: dict
+  contains:
+    action:
+      description:
+        - V(stop) a CodeDeploy or ECS-native deployment that has not ended (with rollback, so blue serves again);
+          V(redeploy) RV(rollback.task_definition) (a rolling update in progress is superseded by it); V(none) when the
+          latest deployment was rolled back already, or is the redeploy an earlier rollback made (the service's
+          C(cutover.ecs:rollback-deployment) tag).
+        - V(redeploy) with no RV(rollback.task_definition) means the history holds nothing to go back to.
+      type: str
+      sample: redeploy
+    task_definition:
+      description: The task definition production returns to.
+      type: str
+      sample: arn:aws:ecs:us-east-1:123456789012:task-definition/web:41
+    reason:
+      description: Why, in words.
+      type: str
+      sample: redeploy web:41, the task definition that last served all production traffic before
 phase:
   description: The service deployment's lifecycle stage, and whether a PAUSE hook holds it (V(ecs)).
   returned: when O(ignore:exists=true) and the strategy is V(ecs)
@@ -144,6 +175,7 @@ ARGUMENT_SPEC = dict(
     strategy=dict(type="str", choices=["auto", "codedeploy", "rolling", "ecs"], default="auto"),
     application=dict(type="str"),
     deployment_group=dict(type="str"),
+    rollback_task_definition=dict(type="str"),
 )
 
 

@@ -381,13 +381,15 @@ def test_circuit_breaker_rolls_back_a_crashing_green(world: NativeWorld) -> None
 
 def test_switching_back_to_rolling(world: NativeWorld) -> None:
     """Deployment strategies (deployment-types.html): a service can change its strategy back to
-    ROLLING; the next update is a rolling update of the tasks in the service's target group and
-    starts no service deployment of the lab's native engine."""
+    ROLLING; the next update is a rolling update of the tasks in the service's target group, listed
+    as a service deployment of its own (service-deployment.html: rolling updates are service
+    deployments too) with no lifecycle stage, not a deployment of the lab's native engine."""
     world.create_service({"strategy": "BLUE_GREEN"})
     first = world.deploy()
     assert world.wait_done(first)["status"] == "SUCCESSFUL"
     world.ecs.update_service(cluster=world.cluster, service=world.name, taskDefinition=world.td_v1, deploymentConfiguration={"strategy": "ROLLING"})
-    assert world.latest()["serviceDeploymentArn"] == first
+    rolling = world.latest()["serviceDeploymentArn"]
+    assert rolling != first
     wait_for(
         "rolling update to v1",
         world.service,
@@ -398,6 +400,11 @@ def test_switching_back_to_rolling(world: NativeWorld) -> None:
     assert world.running_task_definitions() == [world.td_v1]
     assert world.service()["deploymentConfiguration"]["strategy"] == "ROLLING"
     world.wait_version("1")
+    described = world.ecs.describe_service_deployments(serviceDeploymentArns=[rolling])["serviceDeployments"][0]
+    assert described["status"] == "SUCCESSFUL" and "lifecycleStage" not in described
+    revisions = [described["targetServiceRevision"]["arn"], described["sourceServiceRevisions"][0]["arn"]]
+    found = {r["serviceRevisionArn"]: r["taskDefinition"] for r in world.ecs.describe_service_revisions(serviceRevisionArns=revisions)["serviceRevisions"]}
+    assert [found[arn] for arn in revisions] == [world.td_v1, world.td_v2]
 
 
 def test_stop_with_abort_ends_the_deployment_stopped(world: NativeWorld) -> None:

@@ -250,7 +250,7 @@ def run(target: Target) -> dict:
             appspec,
             choice.name,
             target.option("rollback_on_alarms", []),
-            description=f"cutover.ecs.deploy of {plan.family_revision(desired)}",
+            description=plan.deployment_description(desired, previous),
         )
         deployment_id = api.create_deployment(client, **request)
 

@@ -13,11 +13,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, native, plan, rolling
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, history, native, plan, rolling
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import tags_from_aws
 
 DRIVERS = {"codedeploy": codedeploy, "ecs": native, "rolling": rolling}
 
@@ -57,4 +58,16 @@ def describe_deployment(context: Context, options: Mapping[str, Any]) -> dict:
     target = Target(context=context, options=options, service=service, strategy=strategy, task_definition=None, started=started)
     result = DRIVERS[strategy].describe(target)
     result["changed"] = False
+    result["rollback"] = _rollback_plan(target, strategy, result)
     return result
+
+
+def _rollback_plan(target: Target, strategy: str, described: Mapping[str, Any]) -> dict:
+    """What a rollback would do, chosen from the deployment history (``plan.plan_rollback``)."""
+    requested = target.options.get("rollback_task_definition")
+    if requested:
+        _resolve_task_definition(target.context, requested)
+    marker = tags_from_aws(target.service.get("tags")).get(plan.ROLLBACK_MARKER_TAG)
+    # A lazy read: the history is fetched only when the plan is a redeploy, and only as far as needed.
+    served = history.served_task_definitions(target, strategy, described)
+    return plan.plan_rollback(described, requested, marker, plan.serving_task_definition(target.service), served)

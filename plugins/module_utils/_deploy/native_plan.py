@@ -269,6 +269,21 @@ def newest(briefs: Sequence[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
     return next((b for b in ordered if b.get("status") in ACTIVE_STATUSES), ordered[0])
 
 
+def succeeded_newest_first(briefs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """ARNs of the SUCCESSFUL service deployments, the latest to end first."""
+    succeeded = [b for b in briefs if b.get("status") == "SUCCESSFUL" and b.get("serviceDeploymentArn")]
+    ordered = sorted(succeeded, key=lambda b: str(plan.iso(b.get("finishedAt") or b.get("createdAt")) or ""), reverse=True)
+    return [b["serviceDeploymentArn"] for b in ordered]
+
+
+def served_revisions(deployment: Mapping[str, Any]) -> list[str]:
+    """The service revisions a SUCCESSFUL deployment shows serving all production traffic, newest
+    first: its target (after it), then its sources (before it)."""
+    target = (deployment.get("targetServiceRevision") or {}).get("arn")
+    sources = [item.get("arn") for item in deployment.get("sourceServiceRevisions") or []]
+    return [arn for arn in [target, *sources] if arn]
+
+
 # --- polling views -------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -738,3 +739,79 @@ class Progress:
 
     def __call__(self, view: Mapping[str, Any], elapsed: float) -> None:
         self.lines.append(progress_line(view, elapsed))
+
+
+# --- rollback: what to go back to -----------------------------------------------------------
+
+# The service tag the rollback role writes with the deployment its redeploy started: while that
+# deployment is the latest, a re-run has nothing to do.
+ROLLBACK_MARKER_TAG = "cutover.ecs:rollback-deployment"
+BLUE_GREEN_STRATEGIES = ("codedeploy", "ecs")
+
+
+_FROM = re.compile(r"\(from (\S+)\)")
+
+
+def deployment_description(desired: Optional[str], previous: Optional[str]) -> str:
+    """A CodeDeploy deployment's description: what it deploys and what served before it. CodeDeploy
+    keeps no previousRevision for a group's first deployment, so the history reads this instead."""
+    described = f"cutover.ecs.deploy of {family_revision(desired)}"
+    return f"{described} (from {previous})" if previous else described
+
+
+def described_source(description: Optional[str]) -> Optional[str]:
+    """The task definition a :func:`deployment_description` says served before; None for others."""
+    found = _FROM.search(description or "") if (description or "").startswith("cutover.ecs.deploy of ") else None
+    return found.group(1) if found else None
+
+
+def rollback_target(serving: Optional[str], served: Iterable[Optional[str]]) -> Optional[str]:
+    """The task definition to go back to: the newest of ``served`` (the task definitions that took
+    all production traffic when a deployment ended, newest first) that is not ``serving``.
+
+    ``served`` is consumed lazily, so a caller may read the history page by page. Never "the
+    revision number below": a revision registered but never served, or one served long ago,
+    is not skipped to or fallen back on by arithmetic.
+    """
+    return next((found for found in served if found and not same_task_definition(found, serving)), None)
+
+
+def plan_rollback(
+    latest: Mapping[str, Any],
+    requested: Optional[str],
+    marker: Optional[str],
+    serving: Optional[str],
+    served: Iterable[Optional[str]],
+) -> dict:
+    """What a rollback does: {action: stop | redeploy | none, task_definition, reason}.
+
+    ``latest`` is the deployment_info result of the service's latest deployment, ``requested`` a
+    task definition the user named, ``marker`` the rollback marker tag's value, ``serving`` the
+    task definition taking all production traffic now (None while two run) and ``served`` the
+    history (see :func:`rollback_target`), read only when a redeploy needs it.
+    """
+    status, deployment_id = latest.get("status"), latest.get("deployment_id") or ""
+    active = status in (IN_PROGRESS, AWAITING)
+    if requested:
+        return {"action": "redeploy", "task_definition": requested, "reason": f"redeploy {family_revision(requested)}, as requested"}
+    if active and latest.get("strategy") in BLUE_GREEN_STRATEGIES:
+        return {
+            "action": "stop",
+            "task_definition": latest.get("previous_task_definition"),
+            "reason": f"deployment {deployment_id} has not ended: stopping it with rollback puts blue back",
+        }
+    if not active and status == ROLLED_BACK:
+        why = f": {latest['rollback_reason']}" if latest.get("rollback_reason") else ""
+        return {"action": "none", "task_definition": None, "reason": f"the latest deployment {deployment_id} was rolled back already{why}"}
+    if not active and deployment_id and deployment_id == marker:
+        return {"action": "none", "task_definition": None, "reason": f"the latest deployment {deployment_id} is the rollback an earlier run made"}
+    target = rollback_target(serving, served)
+    if target is None:
+        # A redeploy with nothing to redeploy: the caller fails and asks for a task definition.
+        reason = "no other task definition served all production traffic in the deployment history: name the one to go back to"
+        return {"action": "redeploy", "task_definition": None, "reason": reason}
+    return {
+        "action": "redeploy",
+        "task_definition": target,
+        "reason": f"redeploy {family_revision(target)}, the task definition that last served all production traffic before",
+    }

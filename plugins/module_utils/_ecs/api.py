@@ -148,6 +148,12 @@ def describe_service_deployment(client: Any, arn: str) -> Optional[dict]:
     return found[0] if found else None
 
 
+@aws_call("describe the service deployments")
+def describe_service_deployments(client: Any, arns: list) -> list:
+    """At most 20 ARNs; the ones not found are left out."""
+    return client.describe_service_deployments(serviceDeploymentArns=list(arns)).get("serviceDeployments", [])
+
+
 @aws_call("describe the service revisions")
 def describe_service_revisions(client: Any, arns: list) -> list:
     return client.describe_service_revisions(serviceRevisionArns=list(arns)).get("serviceRevisions", [])

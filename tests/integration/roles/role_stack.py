@@ -77,6 +77,11 @@ class Stack:
         command = [str(BIN / "ansible-playbook"), str(playbook), *(["--check", "--diff"] if check else [])]
         return subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=900)
 
+    def rollback(self) -> subprocess.CompletedProcess[str]:
+        """ansible-playbook rollback.yml for this stack's service, as a user runs it."""
+        command = [str(BIN / "ansible-playbook"), str(REPO / "rollback.yml"), "-e", f"cutover_name={self.name}"]
+        return subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=900)
+
     def production_url(self) -> str:
         dns = self.lab.client("elbv2").describe_load_balancers(Names=[self.name])["LoadBalancers"][0]["DNSName"]
         port = self.infrastructure.get("infrastructure_production_port", 80)
