@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.ecs import model
-from lab.ecs.native import epoch, resolved_configuration
+from lab.ecs.native import _cluster_arn, epoch, resolved_configuration
 
 IN_PROGRESS, SUCCESSFUL, STOPPED, ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL = (
     "IN_PROGRESS",
@@ -69,7 +69,7 @@ class RollingHistory:
             revision = {
                 "serviceRevisionArn": arn,
                 "serviceArn": self.service.arn,
-                "clusterArn": f"arn:aws:ecs:{self.region}:{self.lab.moto.account_id}:cluster/{self.service.cluster_name}",
+                "clusterArn": _cluster_arn(self.lab, self.region, self.service.cluster_name),
                 "taskDefinition": deployment.task_definition,
                 "launchType": deployment.launch_type,
                 "platformVersion": deployment.platform_version,
@@ -92,7 +92,7 @@ class RollingHistory:
         body: dict[str, Any] = {
             "serviceDeploymentArn": self.arn(deployment),
             "serviceArn": self.service.arn,
-            "clusterArn": f"arn:aws:ecs:{self.region}:{self.lab.moto.account_id}:cluster/{self.service.cluster_name}",
+            "clusterArn": _cluster_arn(self.lab, self.region, self.service.cluster_name),
             "createdAt": epoch(deployment.created_at),
             "startedAt": epoch(deployment.created_at),
             "finishedAt": epoch(deployment.updated_at) if ended else None,

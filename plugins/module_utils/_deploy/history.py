@@ -21,11 +21,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy import api as codedeploy_api
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import native_plan, plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import native, native_plan, plan
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 
-# DescribeServiceDeployments and DescribeServiceRevisions take 20 ARNs at most.
+# DescribeServiceDeployments takes 20 ARNs at most.
 PER_CALL = 20
 
 
@@ -56,7 +56,5 @@ def _service_deployments(target: Target) -> Iterator[Optional[str]]:
         found = {item["serviceDeploymentArn"]: item for item in ecs_api.describe_service_deployments(client, arns[start : start + PER_CALL])}
         for arn in arns[start : start + PER_CALL]:
             revisions = native_plan.served_revisions(found.get(arn) or {})
-            task_definitions = (
-                {item["serviceRevisionArn"]: item.get("taskDefinition") for item in ecs_api.describe_service_revisions(client, revisions)} if revisions else {}
-            )
+            task_definitions = native.revision_task_definitions(target, revisions)
             yield from (task_definitions.get(revision) for revision in revisions)

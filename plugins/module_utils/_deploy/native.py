@@ -32,7 +32,7 @@ def _ecs(target: Target) -> Any:
     return target.context.client("ecs")
 
 
-def _task_definitions(target: Target, revision_arns: list) -> dict:
+def revision_task_definitions(target: Target, revision_arns: list) -> dict:
     """{service revision ARN: task definition}, revisions being immutable: cached per run."""
     known = target.cache.setdefault("revisions", {})
     missing = sorted({arn for arn in revision_arns if arn and arn not in known})
@@ -45,7 +45,7 @@ def _task_definitions(target: Target, revision_arns: list) -> dict:
 def active_deployments(target: Target) -> list:
     briefs = ecs_api.list_service_deployments(_ecs(target), target.cluster, target.service_name, list(native_plan.ACTIVE_STATUSES))
     briefs = [b for b in briefs if b.get("status") in native_plan.ACTIVE_STATUSES]
-    revisions = _task_definitions(target, [b.get("targetServiceRevisionArn") for b in briefs])
+    revisions = revision_task_definitions(target, [b.get("targetServiceRevisionArn") for b in briefs])
     return [native_plan.ActiveDeployment(b["serviceDeploymentArn"], b["status"], revisions.get(b.get("targetServiceRevisionArn"))) for b in briefs]
 
 
@@ -90,7 +90,7 @@ def fetch_view(target: Target, arn: str, track: bool = True) -> dict:
     if deployment is None:
         raise CutoverError(f"The service deployment {arn} does not exist", deployment_id=arn)
     revisions = [(deployment.get("targetServiceRevision") or {}).get("arn")] + [s.get("arn") for s in deployment.get("sourceServiceRevisions") or []]
-    task_definitions = _task_definitions(target, revisions)
+    task_definitions = revision_task_definitions(target, revisions)
     split, healthy = None, {}
     if deployment.get("status") in native_plan.ACTIVE_STATUSES:
         split, healthy = production_split(target), _healthy(target)
