@@ -54,6 +54,9 @@ DEPENDENT_ACTIONS: dict[str, tuple[str, ...]] = {
     "elasticloadbalancing:CreateTargetGroup": ("elasticloadbalancing:AddTags",),
     "elasticloadbalancing:CreateListener": ("elasticloadbalancing:AddTags",),
     "elasticloadbalancing:CreateRule": ("elasticloadbalancing:AddTags",),
+    # CloudWatch Logs authorizes tags given to CreateLogGroup as logs:TagLogGroup or logs:TagResource
+    # (CreateLogGroup, CloudWatch Logs API reference); amazon.aws.cloudwatchlogs_log_group adds tags with TagLogGroup.
+    "logs:CreateLogGroup": ("logs:TagLogGroup",),
     # The deployment group's service role is passed to CodeDeploy.
     "codedeploy:CreateDeploymentGroup": ("iam:PassRole",),
     "codedeploy:UpdateDeploymentGroup": ("iam:PassRole",),
@@ -370,15 +373,24 @@ def lab_environment(lab_dir: Path) -> dict[str, str]:
     return env
 
 
+# Declared with every deploy of the flow, so the policy allows what the roles do for them: the execution
+# role's inline policy for a secret (and its deletion by teardown), alarms on the service or group.
+FLOW_DECLARATIONS = {
+    "infrastructure_secrets": {"API_KEY": "arn:aws:ssm:us-east-1:123456789012:parameter/iam-flow/api-key"},
+    "infrastructure_alarms": ["iam-flow-5xx"],
+}
+
+
 def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, list[str]]]:
-    """(label, ansible-playbook arguments) of the full flow: two deploys per strategy, rollback, teardown
-    (which deletes the image repository as well)."""
+    """(label, ansible-playbook arguments) of the full flow: two deploys per strategy (with a secret and
+    an alarm declared), rollback, teardown (which deletes the image repository as well)."""
     steps: list[tuple[str, list[str]]] = []
     for strategy in strategies:
         name = f"iam-{strategy}"
         common = ["-e", f"cutover_name={name}", "-e", f"cutover_strategy={strategy}"]
         for version in ("1", "2"):
             extra = ["-e", f"cutover_version={version}", "-e", f"cutover_image_tag=v{version}", "-e", f"cutover_base_image={base_image}"]
+            extra += ["-e", json.dumps(FLOW_DECLARATIONS)]
             steps.append((f"deploy {strategy} v{version}", ["deploy.yml", *common, *extra]))
         steps.append((f"rollback {strategy}", ["rollback.yml", *common]))
         # with the ECR repository too, so the policy allows what teardown can delete

@@ -223,6 +223,8 @@ def test_flow_steps_deploy_twice_per_strategy_then_rollback_and_teardown():
     first = steps[0][1]
     assert first[0] == "deploy.yml"
     assert "cutover_strategy=codedeploy" in first and "cutover_version=1" in first and "cutover_base_image=base:img" in first
+    declared = json.loads(first[first.index("-e", first.index("cutover_base_image=base:img")) + 1])
+    assert declared["infrastructure_secrets"] and declared["infrastructure_alarms"]
 
 
 def test_only_ansible_calls_are_checked_against_the_policy():

@@ -224,7 +224,7 @@ def gone(call: Any) -> bool:
 
 def leftovers(lab: LabHandle, name: str) -> dict[str, bool]:
     """For each resource the infrastructure role makes for ``name``: whether the lab still has it."""
-    ecs, elbv2, ec2, iam, codedeploy = (lab.client(s) for s in ("ecs", "elbv2", "ec2", "iam", "codedeploy"))
+    ecs, elbv2, ec2, iam, codedeploy, logs = (lab.client(s) for s in ("ecs", "elbv2", "ec2", "iam", "codedeploy", "logs"))
     checks = {
         "service": lambda: [s for s in ecs.describe_services(cluster=name, services=[name])["services"] if s["status"] != "INACTIVE"],
         "cluster": lambda: [c for c in ecs.describe_clusters(clusters=[name])["clusters"] if c["status"] != "INACTIVE"],
@@ -235,6 +235,7 @@ def leftovers(lab: LabHandle, name: str) -> dict[str, bool]:
         "execution role": lambda: iam.get_role(RoleName=f"{name}-task-execution")["Role"],
         "codedeploy role": lambda: iam.get_role(RoleName=f"{name}-codedeploy")["Role"],
         "security groups": lambda: ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{name}-alb", f"{name}-tasks"]}])["SecurityGroups"],
+        "log group": lambda: [g for g in logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{name}")["logGroups"] if g["logGroupName"] == f"/ecs/{name}"],
         "task containers": lambda: [c for c in (lab.state().get("containers") or {}).values() if f"/{name}/" in str(c.get("task", ""))],
     }
     return {what: not gone(check) for what, check in checks.items()}

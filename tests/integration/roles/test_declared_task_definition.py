@@ -9,7 +9,9 @@ ops playbook runs the infrastructure and deploy roles (its own names, ports and 
 - a sidecar added (the full form, infrastructure_containers), on each of the three strategies
   (rolling after the environment change): cut over under load with 0 failed, a re-run with 0
   mutating calls, rolled back the same way;
-- the desired count changed in place, or left to autoscaling;
+- the desired count and the alarms changed in place (no deployment), or the count left to autoscaling; the default awslogs logging and its
+  log group with retention; the execution role's read access to exactly the
+  declared secrets;
 - a declared definition the load balancer cannot reach, or a deploy_container_name it does not
   declare, fails before any mutating call and names the variable.
 
@@ -38,6 +40,11 @@ OWN_LAYOUT = {
     "infrastructure_production_port": 8088,
     "infrastructure_test_port": 9099,
 }
+
+# Secrets by ARN: a Secrets Manager secret's JSON key (the policy names the secret) and an SSM parameter.
+DB_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:storefront-db-AbCdEf"
+API_KEY_PARAMETER = "arn:aws:ssm:us-east-1:123456789012:parameter/storefront/api-key"
+SECRETS = {"DB_PASSWORD": f"{DB_SECRET}:password::", "API_KEY": API_KEY_PARAMETER}
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +161,28 @@ def test_a_sidecar_is_cut_over_and_rolled_back(module_lab: Any, images: SampleIm
     _rollback_under_load(stack, served)
     assert [c["name"] for c in _running_definition(stack)["containerDefinitions"]] == ["storefront"]
 
+    # Alarms are changed in place: the deployment group's (codedeploy) or the service's (ecs), no deployment.
+    _alarms_change_in_place(stack, first, {"codedeploy": "codedeploy:UpdateDeploymentGroup", "ecs": "ecs:UpdateService"}[strategy])
+    if strategy == "codedeploy":
+        group = stack.lab.client("codedeploy").get_deployment_group(applicationName=stack.name, deploymentGroupName=stack.name)["deploymentGroupInfo"]
+        assert group["alarmConfiguration"]["enabled"] is True
+        assert [alarm["name"] for alarm in group["alarmConfiguration"]["alarms"]] == ["storefront-5xx"]
+        assert "DEPLOYMENT_STOP_ON_ALARM" in group["autoRollbackConfiguration"]["events"]
+    else:
+        assert stack.service()["deploymentConfiguration"]["alarms"] == {"alarmNames": ["storefront-5xx"], "enable": True, "rollback": True}
+
+
+def _alarms_change_in_place(stack: Stack, infrastructure: dict, call: str) -> None:
+    """infrastructure_alarms set: ``call`` only, the same revision, no new deployment; the re-run changes nothing."""
+    running = stack.service()["taskDefinition"]
+    alarmed = {**infrastructure, "infrastructure_alarms": ["storefront-5xx"]}
+    mark = stack.lab.app.mark()
+    applied = stack.play(stack.images.v1, infrastructure=alarmed)
+    assert recap(applied)["failed"] == 0, applied.stdout[-5000:]
+    assert mutating_calls(stack.lab.app.since(mark)) == [call]
+    assert stack.service()["taskDefinition"] == running
+    _rerun_changes_nothing(stack, alarmed)
+
 
 def _check_sidecar(stack: Stack, storefront: dict) -> None:
     """A sidecar added in the full form (the same container as the compact form, and one more):
@@ -209,9 +238,10 @@ def test_bad_declared_definitions_fail_before_any_change(
     assert mutating_calls(module_lab.app.since(mark)) == []
 
 
-def test_desired_count_is_changed_in_place_or_left_to_autoscaling(module_lab: Any, images: SampleImages, tmp_path: Path) -> None:
+def test_desired_count_in_place_or_left_to_autoscaling_and_the_default_logging(module_lab: Any, images: SampleImages, tmp_path: Path) -> None:
     stack = Stack(module_lab, images, "rolling", tmp_path, **OWN_LAYOUT)
-    unmanaged = {"infrastructure_desired_count_managed": False, "infrastructure_environment": {"PORT": 8081}}
+    declared = {"infrastructure_environment": {"PORT": 8081}, "infrastructure_secrets": SECRETS}
+    unmanaged = {"infrastructure_desired_count_managed": False, **declared}
     first = stack.play(images.v1, infrastructure=unmanaged)
     assert recap(first)["failed"] == 0, first.stdout[-5000:]
     running = stack.service()["taskDefinition"]
@@ -221,10 +251,30 @@ def test_desired_count_is_changed_in_place_or_left_to_autoscaling(module_lab: An
     _rerun_changes_nothing(stack, unmanaged)
     assert stack.service()["desiredCount"] == 2
 
+    # The default logging: a log group with its retention, and awslogs in the container.
+    groups = module_lab.client("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{stack.name}")["logGroups"]
+    assert [(group["logGroupName"], group.get("retentionInDays")) for group in groups] == [(f"/ecs/{stack.name}", 30)]
+    assert _running_definition(stack)["containerDefinitions"][0]["logConfiguration"] == {
+        "logDriver": "awslogs",
+        "options": {"awslogs-group": f"/ecs/{stack.name}", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"},
+    }
+
+    # The execution role reads exactly the declared secrets.
+    policy = module_lab.client("iam").get_role_policy(RoleName=f"{stack.name}-task-execution", PolicyName="secrets")["PolicyDocument"]
+    assert {statement["Action"]: statement["Resource"] for statement in policy["Statement"]} == {
+        "secretsmanager:GetSecretValue": [f"{DB_SECRET}", f"{DB_SECRET}-??????"],
+        "ssm:GetParameters": [API_KEY_PARAMETER],
+    }
+
     # Managed, a new count is applied in place: one UpdateService, no revision, no cutover.
     mark = module_lab.app.mark()
-    scaled = stack.play(images.v1, infrastructure={"infrastructure_desired_count": 3, "infrastructure_environment": {"PORT": 8081}})
+    scaled = stack.play(images.v1, infrastructure={"infrastructure_desired_count": 3, **declared})
     assert recap(scaled)["failed"] == 0, scaled.stdout[-5000:]
     assert mutating_calls(module_lab.app.since(mark)) == ["ecs:UpdateService"]
     service = stack.service()
     assert (service["desiredCount"], service["taskDefinition"], len(service["deployments"])) == (3, running, 1)
+
+    # Alarms too, in the service's deployment configuration.
+    _alarms_change_in_place(stack, {"infrastructure_desired_count": 3, **declared}, "ecs:UpdateService")
+    assert stack.service()["deploymentConfiguration"]["alarms"] == {"alarmNames": ["storefront-5xx"], "enable": True, "rollback": True}
+    assert len(stack.service()["deployments"]) == 1
