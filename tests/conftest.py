@@ -28,6 +28,7 @@ INDEPENDENT_MODULES = frozenset(
         "tests/lab/test_e2e_ecs_native.py",
         "tests/lab/test_ecs_native_api.py",
         "tests/integration/roles/test_declared_task_definition.py",
+        "tests/integration/roles/test_check_mode.py",
     }
 )
 
