@@ -136,10 +136,18 @@ class Change:
         return self.action != "none"
 
 
+def plan_of(change: Change) -> dict:
+    """``{action, fields}`` of a change: the fields sorted and once each; none for a delete or no change."""
+    fields = sorted({str(name) for name in change.fields}) if change.action in ("create", "update") else []
+    return {"action": change.action, "fields": fields}
+
+
 def make_result(key: str, change: Change, resource: Optional[Mapping[str, Any]], diff_mode: bool, **extra: Any) -> dict:
-    """The module result: ``changed``, the resource under ``key`` in snake_case, ``diff``."""
+    """The module result: ``changed``, the resource under ``key`` in snake_case, ``plan`` (what was
+    done, or would be in check mode, and to which fields: what a plan summary lists) and ``diff``."""
     result: dict = dict(changed=change.changed, **extra)
     result[key] = to_snake(resource)
+    result["plan"] = plan_of(change)
     if diff_mode:
         result["diff"] = dict(before=change.before or {}, after=change.after or {})
     return result

@@ -353,6 +353,23 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+plan:
+  description:
+    - What this run did to the resource, or would do in check mode, for a plan or a report.
+    - C(action) is V(create), V(update), V(delete) or V(none); C(fields) names the fields that differ, as the AWS API
+      names them (every given field for a create, none for a delete).
+  returned: always
+  type: dict
+  contains:
+    action:
+      description: V(create), V(update), V(delete) or V(none).
+      type: str
+      sample: update
+    fields:
+      description: The fields that differ, sorted.
+      type: list
+      elements: str
+      sample: [HealthyThresholdCount]
 listener:
   description: The listener after the change (the prediction in check mode); empty when it is absent.
   returned: always

@@ -379,6 +379,23 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+plan:
+  description:
+    - What this run did to the resource, or would do in check mode, for a plan or a report.
+    - C(action) is V(create), V(update), V(delete) or V(none); C(fields) names the fields that differ, as the AWS API
+      names them (every given field for a create, none for a delete).
+  returned: always
+  type: dict
+  contains:
+    action:
+      description: V(create), V(update), V(delete) or V(none).
+      type: str
+      sample: update
+    fields:
+      description: The fields that differ, sorted.
+      type: list
+      elements: str
+      sample: [HealthyThresholdCount]
 service:
   description:
     - The service after the run (the prediction in check mode) in snake_case; empty when it is absent.

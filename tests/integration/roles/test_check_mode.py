@@ -4,7 +4,10 @@ the roles would create; nothing is created.
 
 - an ops playbook with its own names and ports (the infrastructure and deploy roles), for the two
   blue/green strategies (every resource a rolling service has, and more);
-- ``deploy.yml`` as a user runs it, rolling (the image role too: nothing is pushed or registered).
+- ``deploy.yml`` as a user runs it, rolling (the image role too: nothing is pushed or registered);
+- on a deployed stack, one environment value and one health-check threshold changed: the check run's
+  plan names exactly those two fields and the cutover it would run; the real run then makes exactly
+  those changes (the target groups' threshold, a new revision, its rolling update).
 
 The module is in tests/conftest.py's INDEPENDENT_MODULES: every test plans a stack of its own.
 """
@@ -17,7 +20,7 @@ from typing import Any
 
 import pytest
 from moto_counting_server import mutating_calls
-from role_stack import BIN, REPO, Stack, changed_tasks
+from role_stack import BIN, REPO, Stack, changed_tasks, recap
 
 from lab.ecs.sampleimage import BASE_IMAGE, SampleImages, ensure_sample_images
 from lab.ecs.testkit import unique
@@ -66,6 +69,31 @@ def _nothing_of(lab: Any, name: str) -> dict[str, list]:
     }
 
 
+# The infrastructure role's plan (infrastructure_plan, printed in check mode): a line per resource.
+PLAN_LINES = (
+    "change security group of the load balancer",
+    "change security group of the tasks",
+    "change task execution role",
+    "create target group blue",
+    "create target group green",
+    "create load balancer",
+    "create cluster",
+    "change log group",
+    "create task definition",
+    "create service",
+)
+PLAN_LINES_FOR = {
+    "codedeploy": ("change CodeDeploy service role", "create CodeDeploy application", "create CodeDeploy deployment group"),
+    "ecs": ("change ECS role for the load balancer",),
+    "rolling": (),
+}
+
+
+def _missing_plan_lines(proc: subprocess.CompletedProcess[str], lines: tuple[str, ...]) -> list[str]:
+    printed = " ".join(proc.stdout.split())
+    return [line for line in lines if f"'{line}'" not in printed and f"- {line}" not in printed]
+
+
 def _planned(proc: subprocess.CompletedProcess[str], tasks: tuple[str, ...]) -> list[str]:
     """The tasks of ``tasks`` the check run did not report as changed (would not create)."""
     changed = changed_tasks(proc)
@@ -80,6 +108,7 @@ def test_an_ops_playbook_is_planned_on_an_empty_account(module_lab: Any, images:
     assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-2000:]
     assert mutating_calls(module_lab.app.since(mark)) == []
     assert _planned(plan, PLANNED + PLANNED_FOR[strategy]) == [], changed_tasks(plan)
+    assert _missing_plan_lines(plan, PLAN_LINES + PLAN_LINES_FOR[strategy]) == [], plan.stdout[-6000:]
     assert f"{stack.name} (cluster {stack.name}) does not exist yet" in " ".join(plan.stdout.split()), plan.stdout[-3000:]
     assert _nothing_of(module_lab, stack.name) == {"clusters": [], "load balancers": [], "target groups": [], "task definitions": []}
 
@@ -94,5 +123,43 @@ def test_deploy_yml_is_planned_on_an_empty_account(module_lab: Any, images: Samp
     assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-2000:]
     assert mutating_calls(module_lab.app.since(mark)) == []
     assert _planned(plan, PLANNED) == [], changed_tasks(plan)
+    assert _missing_plan_lines(plan, PLAN_LINES) == [], plan.stdout[-6000:]
     assert _nothing_of(module_lab, name) == {"clusters": [], "load balancers": [], "target groups": [], "task definitions": []}
     assert "ecr" not in {call.split(":")[0] for call in mutating_calls(module_lab.app.since(mark))}
+
+
+def test_on_a_deployed_stack_the_plan_names_exactly_the_changed_fields(module_lab: Any, images: SampleImages, tmp_path: Path) -> None:
+    stack = Stack(module_lab, images, "rolling", tmp_path, **OWN_LAYOUT)
+    first = {"infrastructure_environment": {"PORT": 8081, "SERVICE_VERSION": "1.0"}}
+    provisioned = stack.play(images.v1, infrastructure=first)
+    assert recap(provisioned)["failed"] == 0, provisioned.stdout[-5000:]
+    running = stack.service()["taskDefinition"]
+
+    changed = {"infrastructure_environment": {"PORT": 8081, "SERVICE_VERSION": "1.1"}, "infrastructure_healthy_threshold": 3}
+    mark = module_lab.app.mark()
+    plan = stack.play(images.v1, check=True, infrastructure=changed)
+    assert plan.returncode == 0, plan.stdout[-6000:]
+    assert mutating_calls(module_lab.app.since(mark)) == []
+    printed = " ".join(plan.stdout.split())
+    # The infrastructure plan: the threshold of both target groups, nothing else.
+    lines = ("update target group blue: HealthyThresholdCount", "update target group green: HealthyThresholdCount")
+    assert _missing_plan_lines(plan, lines) == [], plan.stdout[-6000:]
+    assert "msg: - 'update target group blue: HealthyThresholdCount' - 'update target group green: HealthyThresholdCount' TASK" in printed
+    # The cutover it would run: from the running revision, for the environment value alone.
+    assert f"would cut over from {running}" in printed and "fields that differ: containerDefinitions.storefront.environment" in printed, plan.stdout[-4000:]
+    assert sorted(set(changed_tasks(plan))) == sorted(
+        [
+            "cutover.ecs.infrastructure : Load balancing | Blue and green target groups",
+            "cutover.ecs.deploy : Cut over | Task definition to run",
+            "cutover.ecs.deploy : Cut over | Plan of the cutover to a new revision (check mode)",
+        ]
+    )
+
+    # The real run makes exactly those changes.
+    mark = module_lab.app.mark()
+    applied = stack.play(images.v1, infrastructure=changed)
+    assert recap(applied)["failed"] == 0, applied.stdout[-5000:]
+    assert sorted(mutating_calls(module_lab.app.since(mark))) == sorted(
+        ["elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroup", "ecs:RegisterTaskDefinition", "ecs:UpdateService"]
+    )
+    stack.wait_version("1.1")
