@@ -305,7 +305,7 @@ class TaskEngine:
             }
         if not watched:
             return
-        statuses = self.runtime.inspect(watched)
+        statuses = self.runtime.poll(watched)
         with self.lab.lock:
             for arn in set(watched.values()):
                 task = self.tasks[arn]

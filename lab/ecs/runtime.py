@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -74,6 +75,22 @@ class ContainerStatus:
     started_at: str
     finished_at: str
     labels: dict[str, str]
+    pid: int = 0  # the host pid of the container's first process while it runs (0 when unknown)
+
+
+# How long the monitor may go on a running container's pid alone before it inspects it again.
+FULL_INSPECT_SECONDS = 5.0
+
+
+def process_start(pid: int) -> str | None:
+    """The start time of process ``pid`` (field 22 of /proc/<pid>/stat), None when it is gone; with the
+    pid it names one process for good (a pid can be reused, a pid and start time cannot)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[19] if len(fields) > 19 and fields[0] not in ("Z", "X") else None
 
 
 def create_args(engine: str, spec: ContainerSpec) -> list[str]:
@@ -138,6 +155,7 @@ def parse_inspect(payload: str) -> list[ContainerStatus]:
                 started_at=str(state.get("StartedAt") or ""),
                 finished_at=str(state.get("FinishedAt") or ""),
                 labels=dict(config.get("Labels") or {}),
+                pid=int(state.get("Pid") or 0) if running else 0,
             )
         )
     return statuses
@@ -165,6 +183,9 @@ class ContainerRuntime:
         self.on_removed = on_removed
         self.registry = registry
         self.timeout = timeout
+        # Running containers by id: their last status and the (pid, start time) of their first process.
+        self._running: dict[str, tuple[ContainerStatus, int, str]] = {}
+        self._inspected_at = 0.0
 
     @classmethod
     def detect(cls, preference: str = "auto", **kwargs) -> ContainerRuntime:
@@ -225,6 +246,7 @@ class ContainerRuntime:
         self._call([self.engine, "kill", "--signal", signal, container_id], check=False)
 
     def remove(self, container_id: str) -> None:
+        self._running.pop(container_id, None)
         self._call([self.engine, "rm", "--force", container_id], check=False)
         if self.on_removed:
             self.on_removed(container_id)
@@ -244,7 +266,31 @@ class ContainerRuntime:
                 merged.update(self.inspect([one]))
             return merged
         statuses = parse_inspect(proc.stdout)
+        self._remember(statuses)
         return {s.id: s for s in statuses}
+
+    def poll(self, container_ids: Iterable[str]) -> dict[str, ContainerStatus]:
+        """:meth:`inspect` for the lab's monitor, which asks every tick: while every container of
+        ``container_ids`` was running at the last inspect and its first process still runs (read from
+        /proc, no engine call), the last statuses stand, for up to FULL_INSPECT_SECONDS."""
+        ids = list(container_ids)
+        known = [self._running.get(one) for one in ids]
+        if self.engine == "podman" and ids and time.monotonic() - self._inspected_at < FULL_INSPECT_SECONDS:
+            alive = {one: entry[0] for one, entry in zip(ids, known, strict=True) if entry is not None and process_start(entry[1]) == entry[2]}
+            if len(alive) == len(ids):
+                return alive
+        statuses = self.inspect(ids)
+        if ids and set(statuses) == set(ids):
+            self._inspected_at = time.monotonic()
+        return statuses
+
+    def _remember(self, statuses: Iterable[ContainerStatus]) -> None:
+        for status in statuses:
+            start = process_start(status.pid) if status.running and status.pid > 0 else None
+            if start is None:
+                self._running.pop(status.id, None)
+            else:
+                self._running[status.id] = (status, status.pid, start)
 
     def list_lab_containers(self) -> list[str]:
         """Ids of every container carrying the lab label (for cleanup checks)."""

@@ -46,6 +46,9 @@ options:
   task_definition:
     description:
       - The task definition to deploy, as an ARN or C(family:revision). Required when O(action=deploy).
+      - In check mode it may be the revision a task before this one would register (the next revision of an existing family,
+        as M(cutover.ecs.task_definition) predicts it in check mode); the plan then checks the containers of the family's latest
+        revision, and that task's diff shows the fields that differ.
     type: str
   strategy:
     description:
@@ -279,11 +282,18 @@ rollback_deployment_id:
 plan:
   description:
     - In check mode, what the module would do (C(action) start, attach, noop or conflict; the task definition diff).
+    - C(traffic) says how production traffic would move to green, in every strategy, as C(steps) (a list of C(green_percent) and
+      the minute, C(after_minutes), green gets it; empty for V(rolling)) and a C(line) to print.
     - V(codedeploy) adds the AppSpec and the deployment config; V(ecs) the C(update_service) request, the C(deployment_configuration)
       it would send (None when the service's own stays) and the C(deployment_strategy) the deployment would run.
   returned: check mode
   type: dict
-  sample: {action: start, deployment_config: CodeDeployDefault.ECSAllAtOnce}
+  sample:
+    action: start
+    deployment_config: CodeDeployDefault.ECSCanary10Percent5Minutes
+    traffic:
+      steps: [{green_percent: 10, after_minutes: 0}, {green_percent: 100, after_minutes: 5}]
+      line: "production traffic to green: 10% at minute 0, 100% at minute 5"
 """
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.ensure import ensure_deployment

@@ -87,3 +87,25 @@ def test_entry_point_and_command(runtime: ContainerRuntime, images: SampleImages
 
 def test_inspect_skips_unknown_ids(runtime: ContainerRuntime) -> None:
     assert runtime.inspect(["0" * 64]) == {}
+
+
+def test_poll_reads_a_running_container_from_proc_and_sees_its_exit(runtime: ContainerRuntime, images: SampleImages) -> None:
+    """The monitor's poll: while the container's first process runs, no engine call; once it exits
+    (here: killed outside the lab's own stop), the next poll inspects and reports the exit."""
+    container_id = runtime.run(ContainerSpec(name=unique("lab-rt"), image=images.v1))
+    first = wait_for("running", lambda: runtime.poll([container_id]).get(container_id), lambda s: s is not None and s.running, timeout=30)
+    assert first.pid > 0
+    calls: list[list[str]] = []
+    engine_call = runtime._call
+
+    def counting(args: list[str], *rest, **options):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        return engine_call(args, *rest, **options)
+
+    runtime._call = counting  # type: ignore[method-assign]
+    assert runtime.poll([container_id])[container_id].running
+    assert calls == []
+    runtime.kill(container_id)
+    calls.clear()
+    status = wait_for("the exit", lambda: runtime.poll([container_id])[container_id], lambda s: not s.running, timeout=30)
+    assert status.exit_code == 137 and ["podman", "container", "inspect", container_id] in calls, calls

@@ -189,6 +189,10 @@ def _plan_result(
     target: Target, decision: plan.Decision, application: str, group: dict, appspec: dict, choice: plan.TrafficChoice, current_td: Optional[dict]
 ) -> dict:
     previous = _previous_task_definition(target)
+    config = choice.name or group.get("deploymentConfigName") or plan.ECS_ALL_AT_ONCE
+    routing = plan.codedeploy_routing(config, choice.create)
+    if routing is None:
+        routing = (api.get_deployment_config(target.context.client("codedeploy"), config) or {}).get("trafficRoutingConfig")
     return plan.plan_report(
         "codedeploy",
         decision,
@@ -198,7 +202,8 @@ def _plan_result(
         plan.task_definition_diff(current_td, target.task_definition or {}),
         application=application,
         deployment_group=group.get("deploymentGroupName"),
-        deployment_config=choice.name or group.get("deploymentConfigName"),
+        deployment_config=config,
+        traffic=plan.traffic_steps("codedeploy", routing),
         creates_deployment_config=choice.create is not None,
         appspec=appspec,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, history, native, plan, rolling
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
@@ -32,11 +32,30 @@ def _read_service(context: Context, options: Mapping[str, Any]) -> dict:
 
 def _resolve_task_definition(context: Context, reference: str) -> dict:
     found = ecs_api.describe_task_definition(context.client("ecs"), reference)
+    if found is None and context.check_mode:
+        predicted = _predicted_revision(context, reference)
+        if predicted is not None:
+            return predicted
     if found is None or found["taskDefinition"].get("status") == "INACTIVE":
         raise InvalidInput(
             f"The task definition {reference} does not exist (or is INACTIVE): register it first or fix task_definition", option="task_definition"
         )
     return found["taskDefinition"]
+
+
+def _predicted_revision(context: Context, reference: str) -> Optional[dict]:
+    """In check mode, the revision a task before this one would register (cutover.ecs.task_definition
+    predicts ``family:<latest + 1>``): planned with the latest revision's containers, marked
+    ``predicted``. None for any other missing reference."""
+    family_revision = reference.rsplit("/", 1)[-1]
+    family, number = family_revision.rpartition(":")[::2]
+    if not family or not number.isdigit():
+        return None
+    latest = ecs_api.describe_task_definition(context.client("ecs"), family)
+    if latest is None or int(latest["taskDefinition"]["revision"]) + 1 != int(number):
+        return None
+    arn = latest["taskDefinition"]["taskDefinitionArn"].rsplit(":", 1)[0] + f":{number}"
+    return dict(latest["taskDefinition"], taskDefinitionArn=arn, revision=int(number), predicted=True)
 
 
 def ensure_deployment(context: Context, options: Mapping[str, Any]) -> dict:

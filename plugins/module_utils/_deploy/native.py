@@ -203,6 +203,7 @@ def _plan_result(target: Target, decision: plan.Decision, previous: Optional[str
         target.elapsed(),
         diff,
         deployment_strategy=sent.get("strategy") or native_plan.ROLLING,
+        traffic=plan.traffic_steps(STRATEGY, sent),
         deployment_configuration=configuration,
         update_service=native_plan.update_service_request(target.cluster, target.service_name, target.task_definition_arn, configuration)
         if decision.action == plan.START

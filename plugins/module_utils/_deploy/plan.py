@@ -198,6 +198,9 @@ TASK_DEFINITION_DIFF_KEYS = (
 
 def task_definition_diff(current: Optional[Mapping[str, Any]], desired: Mapping[str, Any]) -> dict:
     """Before/after of the task definition fields that differ (check mode's plan)."""
+    if desired.get("predicted"):
+        # check mode: a revision an earlier task of the run would register; that task's diff shows its fields
+        return {"before": {}, "after": {}, "after_header": f"{family_revision(desired.get('taskDefinitionArn'))} (to be registered by the run)"}
     current = current or {}
     before, after = {}, {}
     for key in TASK_DEFINITION_DIFF_KEYS:
@@ -257,6 +260,84 @@ def config_mismatch(choice: TrafficChoice, existing: Optional[Mapping[str, Any]]
     if found.get("type") != wanted["type"] or dict(found.get(part) or {}) != wanted[part]:
         return f"The deployment config {choice.name} exists with another traffic routing ({found}); delete it or use traffic.type=config"
     return None
+
+
+# --- the traffic steps a plan shows ----------------------------------------------------------
+
+
+def _percent(value: Any) -> Any:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _ramp(first: Any, step: Any, interval: int) -> list[dict]:
+    """Production traffic on green after each step: ``first`` at once, then ``step`` more every
+    ``interval`` minutes up to 100."""
+    steps, percent, minute = [], float(first), 0
+    while percent < 100:
+        steps.append({"green_percent": _percent(percent), "after_minutes": minute})
+        percent, minute = percent + float(step), minute + interval
+    steps.append({"green_percent": 100, "after_minutes": minute})
+    return steps
+
+
+def _steps_line(steps: Sequence[Mapping[str, Any]]) -> str:
+    if len(steps) == 1:
+        return "all production traffic to green at once"
+    shown = [f"{s['green_percent']}% at minute {s['after_minutes']}" for s in steps]
+    if len(shown) > 4:
+        shown = shown[:2] + ["..."] + shown[-1:]
+    return "production traffic to green: " + ", ".join(shown)
+
+
+def codedeploy_routing(name: Optional[str], create: Optional[Mapping[str, Any]] = None) -> Optional[dict]:
+    """The trafficRoutingConfig of a deployment config known without a read (ours or a
+    predefined ECS one); None for a config only GetDeploymentConfig can describe."""
+    if create is not None:
+        return dict(create["trafficRoutingConfig"])
+    if name == ECS_ALL_AT_ONCE:
+        return {"type": "AllAtOnce"}
+    for (kind, percent, interval), predefined in PREDEFINED.items():
+        if predefined == name:
+            return routing_config(kind, percent, interval)
+    return None
+
+
+def traffic_steps(strategy: str, settings: Optional[Mapping[str, Any]]) -> dict:
+    """How a deployment would move production traffic: ``steps`` (green's share of production
+    traffic and the minute it gets it) and a ``line`` to print.
+
+    ``settings`` is, for codedeploy, the deployment config's trafficRoutingConfig; for ecs
+    and rolling, the deploymentConfiguration the deployment runs with.
+    """
+    settings = settings or {}
+    if strategy == "rolling":
+        low, high = settings.get("minimumHealthyPercent", 100), settings.get("maximumPercent", 200)
+        return {
+            "steps": [],
+            "line": f"rolling update: tasks replaced with at least {low}% of the desired count healthy and at most {high}% running",
+        }
+    if strategy == "codedeploy":
+        kind = settings.get("type") or "AllAtOnce"
+        canary, linear = settings.get("timeBasedCanary") or {}, settings.get("timeBasedLinear") or {}
+        if kind == "TimeBasedCanary":
+            steps = [{"green_percent": _percent(canary["canaryPercentage"]), "after_minutes": 0}]
+            steps.append({"green_percent": 100, "after_minutes": int(canary["canaryInterval"])})
+        elif kind == "TimeBasedLinear":
+            steps = _ramp(linear["linearPercentage"], linear["linearPercentage"], int(linear["linearInterval"]))
+        else:
+            steps = [{"green_percent": 100, "after_minutes": 0}]
+    else:
+        kind = settings.get("strategy") or "ROLLING"
+        canary, linear = settings.get("canaryConfiguration") or {}, settings.get("linearConfiguration") or {}
+        if kind == "CANARY":
+            steps = [{"green_percent": _percent(canary["canaryPercent"]), "after_minutes": 0}]
+            steps.append({"green_percent": 100, "after_minutes": int(canary.get("canaryBakeTimeInMinutes") or 0)})
+        elif kind == "LINEAR":
+            steps = _ramp(linear["stepPercent"], linear["stepPercent"], int(linear.get("stepBakeTimeInMinutes") or 0))
+        else:
+            steps = [{"green_percent": 100, "after_minutes": 0}]
+    return {"steps": steps, "line": _steps_line(steps)}
 
 
 def _network_configuration(service: Mapping[str, Any]) -> Optional[dict]:

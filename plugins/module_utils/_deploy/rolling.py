@@ -61,7 +61,8 @@ def run(target: Target) -> dict:
 
     if target.context.check_mode:
         diff = target.diff_from(previous)
-        result = plan.plan_report("rolling", decision, previous, desired, target.elapsed(), diff)
+        traffic = plan.traffic_steps("rolling", target.service.get("deploymentConfiguration"))
+        result = plan.plan_report("rolling", decision, previous, desired, target.elapsed(), diff, traffic=traffic)
         if target.context.diff_mode:
             result["diff"] = diff
         return result

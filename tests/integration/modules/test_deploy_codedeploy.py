@@ -130,8 +130,31 @@ def test_check_mode_plans_without_mutating(world: CodeDeployWorld, run_module_on
     assert properties["TaskDefinition"] == world.td_v2
     assert properties["LoadBalancerInfo"] == {"ContainerName": "app", "ContainerPort": SAMPLE_PORT}
     assert "containerDefinitions" in result["diff"]["after"]
+    assert result["plan"]["traffic"] == {"steps": [{"green_percent": 100, "after_minutes": 0}], "line": "all production traffic to green at once"}
+    assert mutating_calls(calls) == []
+    # a canary of a predefined config: its steps, read from the name alone
+    canary = {"type": "canary", "percent": 10, "interval_minutes": 5}
+    result, calls = run_module_on_lab("deploy", world.args(task_definition=world.td_v2, traffic=canary), check=True)
+    assert result["plan"]["deployment_config"] == "CodeDeployDefault.ECSCanary10Percent5Minutes"
+    assert result["plan"]["traffic"]["steps"] == [{"green_percent": 10, "after_minutes": 0}, {"green_percent": 100, "after_minutes": 5}]
     assert mutating_calls(calls) == []
     assert version_at(world.url()) == "1"
+
+
+def test_check_mode_plans_the_revision_an_earlier_task_would_register(world: CodeDeployWorld, run_module_on_lab: Any) -> None:
+    latest = world.ecs.describe_task_definition(taskDefinition=world.name)["taskDefinition"]
+    prefix = latest["taskDefinitionArn"].rsplit(":", 1)[0]
+    following = f"{prefix}:{latest['revision'] + 1}"
+    result, calls = run_module_on_lab("deploy", world.args(task_definition=following), check=True, diff=True)
+    assert result.get("failed") is not True, result
+    assert (result["status"], result["plan"]["action"], result["task_definition"]) == ("planned", "start", following)
+    assert result["diff"]["after_header"] == f"{world.name}:{latest['revision'] + 1} (to be registered by the run)"
+    assert mutating_calls(calls) == []
+    # any other revision that does not exist is refused, in check mode too
+    beyond = f"{prefix}:{latest['revision'] + 2}"
+    result, calls = run_module_on_lab("deploy", world.args(task_definition=beyond), check=True)
+    assert result.get("failed") is True and "does not exist" in result["msg"], result
+    assert mutating_calls(calls) == []
 
 
 def test_all_at_once_v1_to_v2(world: CodeDeployWorld, run_module_on_lab: Any) -> None:

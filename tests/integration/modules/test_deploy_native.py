@@ -141,6 +141,7 @@ def test_check_mode_plans_without_mutating(world: NativeWorld, run_module_on_lab
     assert result["plan"]["deployment_configuration"] is None  # no traffic option: the service's own is kept
     assert result["plan"]["update_service"] == {"cluster": world.cluster, "service": world.name, "taskDefinition": world.td_v2}
     assert "containerDefinitions" in result["diff"]["after"]
+    assert result["plan"]["traffic"]["steps"] == [{"green_percent": 100, "after_minutes": 0}]
     assert mutating_calls(calls) == []
     # with a traffic override the plan shows the configuration it would send
     canary = {"type": "canary", "percent": 10, "interval_minutes": 5}
@@ -148,6 +149,7 @@ def test_check_mode_plans_without_mutating(world: NativeWorld, run_module_on_lab
     configuration = result["plan"]["deployment_configuration"]
     assert (configuration["strategy"], configuration["canaryConfiguration"]) == ("CANARY", {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 5})
     assert configuration["lifecycleHooks"] == [PAUSE_HOOK]
+    assert result["plan"]["traffic"]["steps"] == [{"green_percent": 10, "after_minutes": 0}, {"green_percent": 100, "after_minutes": 5}]
     assert mutating_calls(calls) == []
     assert version_at(world.url()) == "1"
 

@@ -72,6 +72,7 @@ def test_check_mode_plans_without_mutating(world: RollingWorld, run_module_on_la
     assert result.get("failed") is not True, result
     assert (result["changed"], result["status"], result["strategy"], result["plan"]["action"]) == (True, "planned", "rolling", "start")
     assert result["previous_task_definition"] == world.td_v1
+    assert result["plan"]["traffic"]["steps"] == [] and result["plan"]["traffic"]["line"].startswith("rolling update: tasks replaced")
     assert mutating_calls(calls) == []
 
 

@@ -32,10 +32,17 @@ class Stack:
         self.env.pop("ANSIBLE_STDOUT_CALLBACK", None)
 
     def play(
-        self, image: str, deploy: bool = True, check: bool = False, infrastructure: dict | None = None, provision: bool = True, **deploy_vars: Any
+        self,
+        image: str,
+        deploy: bool = True,
+        check: bool = False,
+        infrastructure: dict | None = None,
+        provision: bool = True,
+        plan_file: Path | None = None,
+        **deploy_vars: Any,
     ) -> subprocess.CompletedProcess[str]:
         """ansible-playbook of the two roles (without the infrastructure role when not ``provision``);
-        ``check`` adds --check --diff."""
+        ``check`` adds --check --diff; ``plan_file`` gets the plan the roles publish, as a CI job keeps it."""
         tasks: list[dict] = [
             {
                 "name": "Provision",
@@ -70,6 +77,19 @@ class Stack:
                         "deploy_wait_timeout": 300,
                         **deploy_vars,
                     },
+                }
+            )
+        if plan_file is not None:
+            tasks.append(
+                {
+                    "name": "Keep the plan",
+                    "ansible.builtin.copy": {
+                        "content": "{{ {'infrastructure': infrastructure_plan | default([]), 'deploy': deploy_plan | default({})} | to_nice_json }}",
+                        "dest": str(plan_file),
+                        "mode": "0644",
+                    },
+                    "check_mode": False,
+                    "diff": False,
                 }
             )
         playbook = self.tmp / f"{self.name}.yml"
