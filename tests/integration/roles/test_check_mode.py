@@ -18,6 +18,7 @@ The module is in tests/conftest.py's INDEPENDENT_MODULES: every test plans a sta
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -129,6 +130,9 @@ def test_deploy_yml_is_planned_on_an_empty_account(module_lab: Any, images: Samp
     assert mutating_calls(module_lab.app.since(mark)) == []
     assert _planned(plan, PLANNED) == [], changed_tasks(plan)
     assert _missing_plan_lines(plan, PLAN_LINES) == [], plan.stdout[-6000:]
+    # the one summary at the end: the image role's lines first, the infrastructure's, then the service's
+    assert _missing_plan_lines(plan, (f"create ECR repository {name}",)) == [], plan.stdout[-6000:]
+    assert re.search(rf"- build and push image \S+/{name}:v1\n", plan.stdout), plan.stdout[-6000:]
     assert _nothing_of(module_lab, name) == {"clusters": [], "load balancers": [], "target groups": [], "task definitions": []}
     assert "ecr" not in {call.split(":")[0] for call in mutating_calls(module_lab.app.since(mark))}
 
