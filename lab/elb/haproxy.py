@@ -27,7 +27,20 @@ from lab.elb.health import ServerFacts, TargetHealth
 from lab.elb.model import ElbWorld, LoadBalancer, Target, TargetGroup
 from lab.elb.plan import ServerKey, Step, WantedServer, plan_servers
 from lab.elb.process import HAProxyError, HAProxyProcess, ensure_certificate, write_atomic
-from lab.elb.render import Paths, RenderedConfig, ServerLine, Timing, backend_name, check_port, render, server_args, server_name
+from lab.elb.render import (
+    Paths,
+    RenderedConfig,
+    ServerLine,
+    Timing,
+    backend_name,
+    check_port,
+    fail_open_args,
+    fail_open_name,
+    is_fail_open,
+    render,
+    server_args,
+    server_name,
+)
 from lab.elb.runtime import RuntimeApiError, ServerStat, ServerState
 
 log = logging.getLogger("lab.elb")
@@ -46,7 +59,8 @@ TargetGroupLookup = Callable[[str], "TargetGroup | None"]
 
 
 def wanted_servers(world: ElbWorld, timing: Timing) -> list[WantedServer]:
-    """A server for every registered target of every target group in use."""
+    """A server for every registered target of every target group in use, and its fail-open twin when the
+    group is health-checked (render.fail_open_name)."""
     used = world.used_target_group_arns()
     wanted = []
     for group in world.target_groups:
@@ -64,6 +78,9 @@ def wanted_servers(world: ElbWorld, timing: Timing) -> list[WantedServer]:
                     group.health.enabled,
                 )
             )
+            if group.health.enabled:
+                twin = fail_open_name(target)
+                wanted.append(WantedServer(backend, twin, f"{target.ip}:{target.port}", target.port, tuple(fail_open_args(group)), False))
     return wanted
 
 
@@ -94,7 +111,8 @@ def bound_addresses(world: ElbWorld) -> set[tuple[str, int]]:
 
 
 def config_servers(world: ElbWorld, actual: list[ServerState]) -> dict[str, list[ServerLine]]:
-    """Servers for a (re)rendered config: those HAProxy has (they keep their state) plus new ones, disabled."""
+    """Servers for a (re)rendered config: those HAProxy has (they keep their state) plus new ones, disabled
+    (fail-open twins excepted)."""
     have = {(s.backend, s.name) for s in actual}
     used = world.used_target_group_arns()
     servers: dict[str, list[ServerLine]] = {}
@@ -103,10 +121,16 @@ def config_servers(world: ElbWorld, actual: list[ServerState]) -> dict[str, list
             continue
         backend = backend_name(group.arn, group.name)
         lines = {server_name(t): ServerLine(t, disabled=(backend, server_name(t)) not in have) for t in group.targets}
+        if group.health.enabled:
+            # Twins are unchecked backups: in service from the first moment, so a group that a rule starts
+            # forwarding to (a reload) fails open at once instead of answering 503 until the controller's
+            # next step activates its servers.
+            for t in group.targets:
+                lines[fail_open_name(t)] = ServerLine(t, fail_open=True)
         for state in actual:
             # Draining servers stay in the config until their delay is over.
             if state.backend == backend and state.name not in lines:
-                lines[state.name] = ServerLine(Target(state.address, state.port))
+                lines[state.name] = ServerLine(Target(state.address, state.port), fail_open=is_fail_open(state.name))
         servers[group.arn] = list(lines.values())
     return servers
 
@@ -365,8 +389,8 @@ class HAProxyDataPlane:
                     used=used, checks_enabled=applied.health.enabled, http=applied.health.is_http, stat=stats.get(name), facts=activated
                 )
         for server in servers:
-            # Deregistered in moto but still in HAProxy: draining, or about to be.
-            if server.name not in registered and not server.in_maintenance:
+            # Deregistered in moto but still in HAProxy: draining, or about to be (fail-open twins are not targets).
+            if server.name not in registered and not server.in_maintenance and not is_fail_open(server.name):
                 result[(server.address, server.port)] = health_map.DEREGISTRATION_IN_PROGRESS
         return result
 

@@ -113,10 +113,12 @@ class Paths:
 
 @dataclass(frozen=True)
 class ServerLine:
-    """A server to put in the config: what HAProxy has now, or a new one (``disabled``)."""
+    """A server to put in the config: what HAProxy has now, or a new one (``disabled``); ``fail_open``: the
+    target's unchecked backup twin (:func:`fail_open_name`)."""
 
     target: Target
     disabled: bool = False
+    fail_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,27 @@ def action_backend_name(rule: Rule) -> str:
 
 def server_name(target: Target) -> str:
     return f"t-{target.ip}-{target.port}"
+
+
+# Fail-open: "If a target group contains only unhealthy registered targets, the load balancer routes
+# requests to all those targets" (Application Load Balancers, "Health checks for your target groups").
+# Every registered target of a checked group has a twin: the same address, a ``backup`` server without
+# checks, which HAProxy uses only while no checked server is in service (up, and not held in drain
+# before its first passing check); ``option allbackups`` spreads requests over all of them. A target
+# that deregisters loses its twin at once: draining targets get no new requests, fail-open or not.
+FAIL_OPEN_PREFIX = "o-"
+
+
+def fail_open_name(target: Target) -> str:
+    return f"{FAIL_OPEN_PREFIX}{target.ip}-{target.port}"
+
+
+def is_fail_open(name: str) -> bool:
+    return name.startswith(FAIL_OPEN_PREFIX)
+
+
+def fail_open_args(group: TargetGroup) -> list[str]:
+    return (["ssl", "verify", "none"] if group.protocol == "HTTPS" else []) + ["backup"]
 
 
 # quoting -----------------------------------------------------------------------------
@@ -389,13 +412,15 @@ def target_group_backend(group: TargetGroup, servers: Sequence[ServerLine], timi
                 f"  http-check send meth GET uri {quoted_string(health.path)} ver HTTP/1.1 hdr Host localhost hdr User-Agent {HEALTH_CHECK_USER_AGENT}",
                 f"  {http_check_expect(health.matcher)}",
             ]
+        lines.append("  option allbackups")  # fail-open: every twin at once
     if group.is_http:
         lines.append("  option forwardfor")
-    for server in sorted(servers, key=lambda s: server_name(s.target)):
-        args = server_args(group, server.target, timing, explicit=False)
+    for server in sorted(servers, key=lambda s: (s.fail_open, server_name(s.target))):
+        name = fail_open_name(server.target) if server.fail_open else server_name(server.target)
+        args = fail_open_args(group) if server.fail_open else server_args(group, server.target, timing, explicit=False)
         if server.disabled:
             args.append("disabled")
-        lines.append(f"  server {server_name(server.target)} {server.target.ip}:{server.target.port} {' '.join(args)}".rstrip())
+        lines.append(f"  server {name} {server.target.ip}:{server.target.port} {' '.join(args)}".rstrip())
     return lines + [""]
 
 

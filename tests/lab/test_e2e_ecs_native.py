@@ -99,3 +99,29 @@ def test_blue_green_pause_then_rollback_under_load(world: NativeWorld) -> None:
     assert set(report.versions()) == {"1"}
     assert world.running_task_definitions() == [world.td_v1, world.td_v1]
     assert world.rule_weights(world.prod_rule) == {"blue": 100, "green": 0}
+
+
+def test_blue_green_with_rules_forwarding_to_one_target_group_each_under_load(lab: Any, cluster: str, images: SampleImages) -> None:
+    """Set up with the plain AWS API as AWS's tutorials do: each listener rule forwards to the blue target
+    group alone, and ECS's BLUE_GREEN deployment rewrites the rules (blue-green-deployment-how-it-works.html,
+    "Amazon ECS blue/green deployment workflow"). Green's targets start ``initial`` when a rule first forwards
+    to them; a group with no healthy target fails open (target-group-health-checks.html), so under 50
+    requests a second on the production listener none fails."""
+    world = NativeWorld(lab, cluster, images, one_group_rules=True)
+    load = None
+    try:
+        world.create_service({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, desired=2)
+        world.wait_version("1")
+        load = LoadGenerator(world.url(PROD_PORT), rate=50.0, max_seconds=MAX_LOAD_SECONDS).start()
+        wait_for("50 answers", lambda: load.report().total, lambda n: n >= 50, timeout=60, interval=0.2)
+        arn = world.deploy()
+        done = world.wait_done(arn)
+        world.wait_version("2")
+        time.sleep(AFTER_SECONDS)
+    finally:
+        report = load.stop() if load is not None else None
+        world.close()
+    assert done["status"] == "SUCCESSFUL", done
+    assert report is not None
+    assert_no_failures(report)
+    assert report.last_version() == "2"

@@ -29,7 +29,10 @@ class NativeWorld:
     """One ALB with a production rule (port 8000) and a test rule (port 9000), two target
     groups, and an ECS-controller service running v1 in the primary target group."""
 
-    def __init__(self, lab: Any, cluster: str, images: SampleImages) -> None:
+    def __init__(self, lab: Any, cluster: str, images: SampleImages, one_group_rules: bool = False) -> None:
+        """``one_group_rules``: each listener rule forwards to blue alone (a plain forward action), as AWS's
+        tutorials set them up, instead of a blue/green pair weighted 100/0."""
+        self.one_group_rules = one_group_rules
         self.lab = lab
         self.cluster = cluster
         self.images = images
@@ -66,17 +69,11 @@ class NativeWorld:
         )["Listeners"][0]["ListenerArn"]
 
     def _rule(self, listener: str) -> str:
-        return self.elbv2.create_rule(
-            ListenerArn=listener,
-            Priority=1,
-            Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
-            Actions=[
-                {
-                    "Type": "forward",
-                    "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": self.blue_tg, "Weight": 100}, {"TargetGroupArn": self.green_tg, "Weight": 0}]},
-                }
-            ],
-        )["Rules"][0]["RuleArn"]
+        pair = {"TargetGroups": [{"TargetGroupArn": self.blue_tg, "Weight": 100}, {"TargetGroupArn": self.green_tg, "Weight": 0}]}
+        action = {"Type": "forward", "TargetGroupArn": self.blue_tg} if self.one_group_rules else {"Type": "forward", "ForwardConfig": pair}
+        return self.elbv2.create_rule(ListenerArn=listener, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}], Actions=[action])["Rules"][0][
+            "RuleArn"
+        ]
 
     def load_balancers(self, test_rule: bool = True) -> list[dict[str, Any]]:
         advanced = {"alternateTargetGroupArn": self.green_tg, "productionListenerRule": self.prod_rule, "roleArn": ROLE}

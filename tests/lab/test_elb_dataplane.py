@@ -351,7 +351,8 @@ def test_unhealthy_fault_fails_every_target_of_the_group_until_cleared(plane: HA
     world = lb.apply(forward((faulted, 1)), [faulted])
     assert wait_for(lambda: set(states(plane, tg).values()) == {"unhealthy"}, plane=plane, world=world)
     assert {h.reason for h in plane.target_health(tg.arn).values()} == {"Target.FailedHealthChecks"}
-    assert lb.get("/")[0] == 503
+    # every target unhealthy: the group fails open (test_fail_open_when_no_registered_target_is_healthy)
+    assert lb.bodies(10) == Counter({"a": 5, "b": 5})
 
     world = lb.apply(forward((tg, 1)), [tg])
     assert wait_for(all_healthy(plane, tg), plane=plane, world=world)
@@ -512,3 +513,60 @@ def test_listener_on_a_taken_port_is_left_out_and_the_rest_still_served(plane: H
         plane.apply(crowded)
         assert plane.unbindable == {(lb.address, taken_port)}
         assert lb.get("/")[:2] == (200, "app")
+
+
+FAIL_OPEN_DOC = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html"
+
+
+def test_fail_open_when_no_registered_target_is_healthy(plane: HAProxyDataPlane, targets: Callable[[str], TargetServer]) -> None:
+    """ "If a target group contains only unhealthy registered targets, the load balancer routes requests to
+    all those targets, regardless of their health status" (FAIL_OPEN_DOC, "Health checks for Application
+    Load Balancer target groups"). One healthy target again, and it alone gets the requests.
+    """
+    lb = Balancer(plane)
+    a, b = targets("a"), targets("b")
+    a.health_status = b.health_status = 500
+    tg = group("app", [a, b])
+    world = lb.apply(forward((tg, 1)), [tg])
+    assert wait_for(lambda: set(states(plane, tg).values()) == {"unhealthy"}, plane=plane, world=world), states(plane, tg)
+    assert lb.bodies(20) == Counter({"a": 10, "b": 10}), "failing open: every registered target, evenly"
+    assert set(states(plane, tg).values()) == {"unhealthy"}, "routing to them does not make them healthy"
+
+    b.health_status = 200
+    assert wait_for(lambda: states(plane, tg)[(b.address, b.port)] == "healthy", plane=plane, world=world)
+    assert lb.bodies(20) == Counter({"b": 20}), "one healthy target: no more failing open"
+
+
+def test_fail_open_covers_targets_still_in_their_initial_checks(plane: HAProxyDataPlane, targets: Callable[[str], TargetServer]) -> None:
+    """A group whose only target has not passed a check yet (``initial``, Elb.InitialHealthChecking) has no
+    healthy target either: requests reach the target while DescribeTargetHealth still says ``initial``
+    (FAIL_OPEN_DOC). A CodeDeploy deployment paused at Ready with green still ``initial`` serves the
+    test listener this way."""
+    lb = Balancer(plane)
+    green = targets("green")
+    green.health_status = 500  # failing checks, with a threshold that keeps it initial for a while
+    slow = HealthCheck(path="/health", interval=0.5, timeout=0.3, healthy_threshold=2, unhealthy_threshold=10)
+    tg = group("green", [green], slow)
+    world = lb.apply(forward((tg, 1)), [tg])
+    assert wait_for(lambda: green.health_checks >= 1, plane=plane, world=world)
+    assert states(plane, tg) == {(green.address, green.port): "initial"}
+    assert lb.get("/")[:2] == (200, "green")
+    assert states(plane, tg) == {(green.address, green.port): "initial"}, "still initial, still served"
+
+
+def test_a_draining_target_gets_no_requests_even_when_failing_open(plane: HAProxyDataPlane, targets: Callable[[str], TargetServer]) -> None:
+    """Failing open routes to the *registered* targets: a deregistered one drains and gets no new request
+    (FAIL_OPEN_DOC; "Deregistration delay": "the load balancer stops sending requests to targets that are
+    deregistering"). With the unhealthy one left, the group fails open to it alone."""
+    lb = Balancer(plane)
+    staying, leaving = targets("staying"), targets("leaving")
+    staying.health_status = leaving.health_status = 500
+    tg = group("app", [staying, leaving], delay=30.0)
+    world = lb.apply(forward((tg, 1)), [tg])
+    assert wait_for(lambda: set(states(plane, tg).values()) == {"unhealthy"}, plane=plane, world=world)
+    assert lb.bodies(10) == Counter({"staying": 5, "leaving": 5})
+
+    fewer = group("app", [staying], delay=30.0)
+    world = lb.apply(forward((fewer, 1)), [fewer])
+    assert wait_for(lambda: states(plane, fewer).get((leaving.address, leaving.port)) == "draining", plane=plane, world=world)
+    assert lb.bodies(10) == Counter({"staying": 10})
