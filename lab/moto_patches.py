@@ -17,6 +17,10 @@ Each patch fixes a moto behaviour that differs from AWS where the lab depends on
 4. ``RunTask`` and ``CreateService`` with ``awsvpc`` crash (``KeyError``) when the
    ``awsvpcConfiguration`` has no ``securityGroups``; AWS uses the default
    security group of the subnet's VPC.
+5. ``DescribeClusters`` (and every cluster response) leaves out ``capacityProviders``
+   and ``defaultCapacityProviderStrategy`` for a cluster created without them; AWS
+   returns both, empty. community.aws ``ecs_cluster`` reads them unguarded
+   (``KeyError: 'capacityProviders'`` on a re-run).
 
 ``apply()`` is idempotent and runs when the lab's moto store is created.
 """
@@ -36,6 +40,7 @@ PATCH_TARGETS = (
     ("moto.ecs.models", "Task", "__init__"),
     ("moto.ecs.models", "Service", "_validate_network"),
     ("moto.ec2.models.security_groups", "SecurityGroupBackend", "get_default_security_group"),
+    ("moto.ecs.models", "Cluster", "__init__"),
 )
 
 # AWS's answer for a service with the ECS deployment controller created without deploymentConfiguration.
@@ -58,7 +63,7 @@ def apply() -> None:
     import importlib
     import inspect
 
-    from moto.ecs.models import EC2ContainerServiceBackend, Service, Task
+    from moto.ecs.models import Cluster, EC2ContainerServiceBackend, Service, Task
     from moto.ecs.responses import EC2ContainerServiceResponse
 
     for module, owner, attribute in PATCH_TARGETS:
@@ -70,6 +75,7 @@ def apply() -> None:
     EC2ContainerServiceResponse.list_tasks = _list_tasks_response
     Task.__init__ = _wrap_task_init(Task.__init__)
     Service._validate_network = _wrap_validate_network(Service._validate_network)
+    Cluster.__init__ = _wrap_cluster_init(Cluster.__init__)
     _applied = True
 
 
@@ -220,3 +226,16 @@ def with_default_security_group(network: dict[str, Any], account_id: str, region
     ec2 = ec2_backends[account_id][region]
     group = ec2.get_default_security_group(ec2.get_subnet(awsvpc["subnets"][0]).vpc_id)
     return {**network, "awsvpcConfiguration": {**awsvpc, "securityGroups": [group.id] if group else []}}
+
+
+# 5. a cluster's capacity providers, empty rather than left out -------------------------------
+
+
+def _wrap_cluster_init(original: Any) -> Any:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        original(self, *args, **kwargs)
+        self.capacity_providers = self.capacity_providers or []
+        self.default_capacity_provider_strategy = self.default_capacity_provider_strategy or []
+
+    __init__.__wrapped__ = original  # type: ignore[attr-defined]
+    return __init__

@@ -61,6 +61,7 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/lab/test_core_*.py",
         "tests/lab/test_loadgen.py",
         "tests/lab/test_moto_pin.py",
+        "tests/lab/test_third_party_clients.py",
     ),
     "faults": ("tests/faults/test_faultkit.py",),
 }
