@@ -164,9 +164,12 @@ def _traffic(target: Target) -> plan.TrafficChoice:
         problem = plan.config_mismatch(choice, existing)
         if problem:
             raise InvalidInput(problem, option="traffic")
-        return choice if existing is None else plan.TrafficChoice(choice.name)
-    if choice.name and not choice.name.startswith("CodeDeployDefault.") and api.get_deployment_config(client, choice.name) is None:
-        raise InvalidInput(f"The CodeDeploy deployment config {choice.name} does not exist", option="traffic")
+        return choice if existing is None else plan.TrafficChoice(choice.name, routing=existing.get("trafficRoutingConfig"))
+    if choice.name and not choice.name.startswith("CodeDeployDefault."):
+        existing = api.get_deployment_config(client, choice.name)
+        if existing is None:
+            raise InvalidInput(f"The CodeDeploy deployment config {choice.name} does not exist", option="traffic")
+        return plan.TrafficChoice(choice.name, routing=existing.get("trafficRoutingConfig"))
     return choice
 
 
@@ -190,8 +193,9 @@ def _plan_result(
 ) -> dict:
     previous = _previous_task_definition(target)
     config = choice.name or group.get("deploymentConfigName") or plan.ECS_ALL_AT_ONCE
-    routing = plan.codedeploy_routing(config, choice.create)
+    routing = choice.routing or plan.codedeploy_routing(config, choice.create)
     if routing is None:
+        # the group's own config, one CodeDeploy does not predefine: one GetDeploymentConfig
         routing = (api.get_deployment_config(target.context.client("codedeploy"), config) or {}).get("trafficRoutingConfig")
     return plan.plan_report(
         "codedeploy",

@@ -16,6 +16,7 @@ from typing import Any, Optional
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, history, native, plan, rolling
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+from ansible_collections.cutover.ecs.plugins.module_utils._ecs import task_definition_plan as tdp
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
 from ansible_collections.cutover.ecs.plugins.module_utils._tags import tags_from_aws
@@ -44,18 +45,17 @@ def _resolve_task_definition(context: Context, reference: str) -> dict:
 
 
 def _predicted_revision(context: Context, reference: str) -> Optional[dict]:
-    """In check mode, the revision a task before this one would register (cutover.ecs.task_definition
-    predicts ``family:<latest + 1>``): planned with the latest revision's containers, marked
-    ``predicted``. None for any other missing reference."""
-    family_revision = reference.rsplit("/", 1)[-1]
-    family, number = family_revision.rpartition(":")[::2]
-    if not family or not number.isdigit():
-        return None
+    """In check mode, the revision a task before this one would register: the one
+    cutover.ecs.task_definition predicts (``tdp.predicted_arn``, the family's latest + 1), planned with
+    the latest revision's containers and marked ``predicted``. None for any other missing reference."""
+    family = tdp.family_of(reference)
     latest = ecs_api.describe_task_definition(context.client("ecs"), family)
-    if latest is None or int(latest["taskDefinition"]["revision"]) + 1 != int(number):
+    if latest is None:
         return None
-    arn = latest["taskDefinition"]["taskDefinitionArn"].rsplit(":", 1)[0] + f":{number}"
-    return dict(latest["taskDefinition"], taskDefinitionArn=arn, revision=int(number), predicted=True)
+    arn, revision = tdp.predicted_arn(latest["taskDefinition"]["taskDefinitionArn"], family)
+    if plan.family_revision(arn) != plan.family_revision(reference):
+        return None
+    return dict(latest["taskDefinition"], taskDefinitionArn=arn, revision=revision, predicted=True)
 
 
 def ensure_deployment(context: Context, options: Mapping[str, Any]) -> dict:

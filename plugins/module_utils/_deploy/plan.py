@@ -216,10 +216,12 @@ def task_definition_diff(current: Optional[Mapping[str, Any]], desired: Mapping[
 @dataclass(frozen=True)
 class TrafficChoice:
     """The deployment config a deployment names; ``create`` is the CreateDeploymentConfig
-    request when it is a config of ours that may not exist yet."""
+    request when it is a config of ours that may not exist yet; ``routing`` the trafficRoutingConfig
+    of a config already read (for the plan's traffic steps)."""
 
     name: Optional[str]
     create: Optional[dict] = None
+    routing: Optional[dict] = None
 
 
 def routing_config(kind: str, percent: int, interval: int) -> dict:
