@@ -253,6 +253,10 @@ class NativeEngine(Controller):
             d.status = nl.IN_PROGRESS
             d.started_at = utcnow()
             d.step_entered = time.monotonic()
+            # checked when traffic is to move from a running blue (not for the service's first deployment)
+            invalid = self._networking_error(d) if d.blue_deployment_id else None
+            if invalid:
+                self._begin_rollback(d, invalid, nl.ROLLBACK_SUCCESSFUL, nl.ROLLBACK_IN_PROGRESS)
         if d.rolling_back:
             self._roll_back(d, service)
             return
@@ -430,7 +434,7 @@ class NativeEngine(Controller):
             d.status = nl.ROLLBACK_IN_PROGRESS if d.status == nl.ROLLBACK_REQUESTED else nl.STOP_REQUESTED
         if not d.rollback_routed:
             for routing in d.routings:
-                if routing.production_rule:
+                if routing.production_rule and d.production_weight:
                     self._route(d, routing.production_rule, routing, 0)
                 if routing.test_rule and d.test_weight:
                     self._route(d, routing.test_rule, routing, 0)
@@ -486,14 +490,11 @@ class NativeEngine(Controller):
         """Splits the forward of a listener rule (ALB) or a listener (NLB) between blue and green."""
         backend = self.lab.moto.elbv2(d.region)
         pair = (routing.blue_target_group, routing.green_target_group)
+        actions = _weighted(self._actions(d, rule_arn), pair, green_weight)
         if ":listener-rule/" in rule_arn:
-            rule = backend.describe_rules(None, [rule_arn])[0]
-            actions = _weighted([dict(a.data) for a in rule.actions], pair, green_weight)
             backend.modify_rule(rule_arn, [], actions)
-            listener_arn = rule.listener_arn
+            listener_arn = backend.describe_rules(None, [rule_arn])[0].listener_arn
         else:
-            listener = backend.describe_listeners(None, [rule_arn])[0]
-            actions = _weighted([dict(a.data) for a in listener.default_actions], pair, green_weight)
             backend.modify_listener(rule_arn, certificates=[], actions=actions)
             listener_arn = rule_arn
         load_balancer_arn = backend.describe_listeners(None, [listener_arn])[0].load_balancer_arn
@@ -503,6 +504,28 @@ class NativeEngine(Controller):
                 group.load_balancer_arns.append(load_balancer_arn)
         d.routed_at = time.monotonic()
         self.lab.wake("elasticloadbalancing")
+
+    def _actions(self, d: ServiceDeployment, rule_arn: str) -> list[dict[str, Any]]:
+        """The actions of a listener rule (ALB) or the default actions of a listener (NLB)."""
+        backend = self.lab.moto.elbv2(d.region)
+        if ":listener-rule/" in rule_arn:
+            return [dict(a.data) for a in backend.describe_rules(None, [rule_arn])[0].actions]
+        return [dict(a.data) for a in backend.describe_listeners(None, [rule_arn])[0].default_actions]
+
+    def _networking_error(self, d: ServiceDeployment) -> str | None:
+        """AWS's error when a target group of the pair is on neither listener rule (nl.INVALID_NETWORKING)."""
+        for routing in d.routings:
+            forwarded = {}
+            for rule in (routing.production_rule, routing.test_rule):
+                if rule:
+                    try:
+                        actions = self._actions(d, rule)
+                    except Exception:  # noqa: BLE001 - moto raises its own not-found errors: the rule forwards nowhere
+                        actions = []
+                    forwarded[rule] = set().union(*(codedeploy_lifecycle.forwarded_target_groups(a) for a in actions))
+            if nl.unassociated_target_groups(routing, forwarded):
+                return nl.INVALID_NETWORKING
+        return None
 
     def _service(self, d: ServiceDeployment) -> Any:
         found = self.lab.moto.ecs(d.region).services.get(f"{d.cluster_name}:{d.service_name}")

@@ -153,6 +153,27 @@ def routings_of(load_balancers: list[dict[str, Any]] | None) -> tuple[Routing, .
     return tuple(found)
 
 
+# "Ensure that your Application Load Balancer target groups are properly associated with listener
+# rules: If you are not using test listeners, both target groups (production and test) must be
+# associated with production listener rules. If you are using test listeners, one target group must
+# be linked to production listener rules and the other to test listener rules." The error AWS gives
+# otherwise, quoted from the same page (migrate-code-deploy-to-ecs-blue-green.html):
+INVALID_NETWORKING = (
+    "Service deployment rolled back because of invalid networking configuration. "
+    "Both targetGroup and alternateTargetGroup must be associated with the productionListenerRule or testListenerRule."
+)
+
+
+def unassociated_target_groups(routing: Routing, forwarded: dict[str, set[str]]) -> set[str]:
+    """The target groups of ``routing`` that neither of its listener rules forwards to.
+
+    ``forwarded``: listener rule (or NLB listener) ARN -> the target groups its forward actions name,
+    at any weight (a weight-0 group is associated with the rule)."""
+    rules = [rule for rule in (routing.production_rule, routing.test_rule) if rule]
+    associated = set().union(*(forwarded.get(rule, set()) for rule in rules))
+    return {routing.blue_target_group, routing.green_target_group} - associated
+
+
 def green_load_balancers(load_balancers: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """The service's load balancers as green tasks register: in the alternate target group."""
     result = []

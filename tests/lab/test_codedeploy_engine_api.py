@@ -51,7 +51,10 @@ def http_json(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
 class BlueGreenWorld:
     """One ALB, two target groups, a CODE_DEPLOY service running v1 and its deployment group."""
 
-    def __init__(self, lab: Any, cluster: str, images: SampleImages, desired: int = 1) -> None:
+    def __init__(self, lab: Any, cluster: str, images: SampleImages, desired: int = 1, test_listener_on_green: bool = True) -> None:
+        """``test_listener_on_green=False``: the test listener forwards to blue until a deployment
+        moves it, so green's target group serves nothing before AllowTestTraffic (as in AWS's
+        tutorial-ecs-deployment.html, where the second target group is on no listener)."""
         self.lab = lab
         self.cluster = cluster
         self.images = images
@@ -66,8 +69,7 @@ class BlueGreenWorld:
         self.tg_names = (f"{self.name}-1", f"{self.name}-2")
         self.blue_tg, self.green_tg = (self._target_group(name, vpc) for name in self.tg_names)
         self.prod = self._listener(PROD_PORT, self.blue_tg)
-        # AWS requires both target groups to be associated with the load balancer
-        self.test = self._listener(TEST_PORT, self.green_tg)
+        self.test = self._listener(TEST_PORT, self.green_tg if test_listener_on_green else self.blue_tg)
         self.family = self.name
         self.td_v1 = register_sample(self.ecs, self.family, images.v1)
         self.td_v2 = register_sample(self.ecs, self.family, images.v2)

@@ -126,6 +126,46 @@ def test_stop_deployment_keeps_prod_on_blue_until_continue(world: BlueGreenWorld
     assert_no_failures(load)
 
 
+def test_ready_with_green_still_initial_fails_open_on_the_test_listener(lab: Any, cluster: str, images: SampleImages) -> None:
+    """Paused at Ready (STOP_DEPLOYMENT), green's targets are still ``initial``: the test listener
+    answers 200 from green all the same, and DescribeTargetHealth still says ``initial``.
+
+    The test listener forwards to blue until AllowTestTraffic moves it, so green's target group
+    serves no listener while green is installed (its targets ``unused``: no health checks, and
+    ECS counts the task set steady on its tasks running). AWS's ALB documentation
+    (target-group-health-checks.html): "If a target group contains only unhealthy registered
+    targets, the load balancer routes requests to all those targets". Green's checks here fail
+    (UnhealthyThresholdCount 10), so its targets stay ``initial`` for ten checks; with its
+    check fixed, ContinueDeployment moves production over with no failed request."""
+    world = BlueGreenWorld(lab, cluster, images, desired=2, test_listener_on_green=False)
+    try:
+        world.elbv2.modify_target_group(
+            TargetGroupArn=world.green_tg, HealthCheckPath="/not-served", HealthCheckIntervalSeconds=300, UnhealthyThresholdCount=10
+        )
+        group = world.group(ready={"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 600})
+        with LoadGenerator(world.url(PROD_PORT)) as load:
+            load.wait_count(100)
+            deployment_id = world.create_deployment(group)
+            world.wait_status(deployment_id, "Ready", timeout=2 * SETTLE)
+            # the load balancer takes the listener change a moment after ModifyListener, as on AWS
+            wait_for("the test listener off blue", lambda: world.version(TEST_PORT), lambda v: v != "1", timeout=SETTLE, interval=0.1)
+            answers = [world.version(TEST_PORT) for _ in range(20)]
+            health = world.elbv2.describe_target_health(TargetGroupArn=world.green_tg)["TargetHealthDescriptions"]
+            assert answers == ["2"] * 20, f"the test listener answered {answers}"
+            assert len(health) == 2
+            assert {(h["TargetHealth"]["State"], h["TargetHealth"].get("Reason")) for h in health} == {("initial", "Elb.InitialHealthChecking")}
+            assert set(load.report().sequence()) == {"1"}
+
+            world.elbv2.modify_target_group(TargetGroupArn=world.green_tg, HealthCheckPath="/healthcheck", HealthCheckIntervalSeconds=5)
+            world.wait_healthy(world.green_tg, 2)
+            world.deploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+            assert world.wait_status(deployment_id, "Succeeded", "Failed", "Stopped")["status"] == "Succeeded"
+            world.wait_version("2")
+        assert_no_failures(load)
+    finally:
+        world.close()
+
+
 def test_stop_with_rollback_returns_prod_to_blue(world: BlueGreenWorld) -> None:
     """StopDeployment with autoRollbackEnabled after traffic moved: production returns to blue
     (the rollback deployment) and no request fails."""

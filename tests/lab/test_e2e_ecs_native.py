@@ -102,11 +102,10 @@ def test_blue_green_pause_then_rollback_under_load(world: NativeWorld) -> None:
 
 
 def test_blue_green_with_rules_forwarding_to_one_target_group_each_under_load(lab: Any, cluster: str, images: SampleImages) -> None:
-    """Set up with the plain AWS API as AWS's tutorials do: each listener rule forwards to the blue target
-    group alone, and ECS's BLUE_GREEN deployment rewrites the rules (blue-green-deployment-how-it-works.html,
-    "Amazon ECS blue/green deployment workflow"). Green's targets start ``initial`` when a rule first forwards
-    to them; a group with no healthy target fails open (target-group-health-checks.html), so under 50
-    requests a second on the production listener none fails."""
+    """Set up with the plain AWS API as AWS's pages do: each listener rule forwards to one target group,
+    the production rule to blue and the test rule to green (migrate-code-deploy-to-ecs-blue-green.html), and
+    ECS's BLUE_GREEN deployment rewrites the rules (blue-green-deployment-how-it-works.html, "Amazon ECS
+    blue/green deployment workflow"). Under 50 requests a second on the production listener none fails."""
     world = NativeWorld(lab, cluster, images, one_group_rules=True)
     load = None
     try:

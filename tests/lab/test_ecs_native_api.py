@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from test_codedeploy_engine_api import PROD_PORT, SETTLE, TEST_PORT, BlueGreenWorld, error_of, lab_minutes
 
+from lab.ecs.native_lifecycle import INVALID_NETWORKING
 from lab.ecs.sampleimage import SampleImages, ensure_sample_images
 from lab.ecs.testkit import SAMPLE_PORT, awsvpc, default_subnets, register_sample, unique, wait_for
 
@@ -30,8 +31,9 @@ class NativeWorld:
     groups, and an ECS-controller service running v1 in the primary target group."""
 
     def __init__(self, lab: Any, cluster: str, images: SampleImages, one_group_rules: bool = False) -> None:
-        """``one_group_rules``: each listener rule forwards to blue alone (a plain forward action), as AWS's
-        tutorials set them up, instead of a blue/green pair weighted 100/0."""
+        """``one_group_rules``: each listener rule forwards to one target group (a plain forward action),
+        the production rule to blue and the test rule to green, as AWS's pages set them up
+        (migrate-code-deploy-to-ecs-blue-green.html), instead of a blue/green pair weighted 100/0."""
         self.one_group_rules = one_group_rules
         self.lab = lab
         self.cluster = cluster
@@ -47,8 +49,8 @@ class NativeWorld:
         self.green_tg = self._target_group(f"{self.name}-2", vpc)
         self.prod_listener = self._listener(PROD_PORT)
         self.test_listener = self._listener(TEST_PORT)
-        self.prod_rule = self._rule(self.prod_listener)
-        self.test_rule = self._rule(self.test_listener)
+        self.prod_rule = self._rule(self.prod_listener, self.blue_tg)
+        self.test_rule = self._rule(self.test_listener, self.green_tg)
         self.family = self.name
         self.td_v1 = register_sample(self.ecs, self.family, images.v1)
         self.td_v2 = register_sample(self.ecs, self.family, images.v2)
@@ -68,9 +70,9 @@ class NativeWorld:
             LoadBalancerArn=self.lb_arn, Protocol="HTTP", Port=port, DefaultActions=[{"Type": "forward", "TargetGroupArn": self.blue_tg}]
         )["Listeners"][0]["ListenerArn"]
 
-    def _rule(self, listener: str) -> str:
+    def _rule(self, listener: str, one_group: str) -> str:
         pair = {"TargetGroups": [{"TargetGroupArn": self.blue_tg, "Weight": 100}, {"TargetGroupArn": self.green_tg, "Weight": 0}]}
-        action = {"Type": "forward", "TargetGroupArn": self.blue_tg} if self.one_group_rules else {"Type": "forward", "ForwardConfig": pair}
+        action = {"Type": "forward", "TargetGroupArn": one_group} if self.one_group_rules else {"Type": "forward", "ForwardConfig": pair}
         return self.elbv2.create_rule(ListenerArn=listener, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}], Actions=[action])["Rules"][0][
             "RuleArn"
         ]
@@ -231,6 +233,30 @@ def test_blue_green_without_an_alternate_target_group_is_refused(world: NativeWo
 
 
 # the lifecycle on real tasks ---------------------------------------------------------------
+
+
+def test_a_target_group_on_no_listener_rule_rolls_the_deployment_back(lab: Any, cluster: str, images: SampleImages) -> None:
+    """migrate-code-deploy-to-ecs-blue-green.html: "If you are using test listeners, one target group
+    must be linked to production listener rules and the other to test listener rules." With both rules
+    forwarding to blue alone, the deployment is rolled back with the page's error, before any green
+    task starts, and the rules are left as they were."""
+    world = NativeWorld(lab, cluster, images, one_group_rules=True)
+    try:
+        world.create_service({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+        to_blue = [{"Type": "forward", "TargetGroupArn": world.blue_tg}]
+        world.elbv2.modify_rule(RuleArn=world.test_rule, Actions=to_blue)
+        arn = world.deploy()
+        done = world.wait_done(arn)
+        assert (done["status"], done["statusReason"]) == ("ROLLBACK_SUCCESSFUL", INVALID_NETWORKING)
+        for rule in (world.prod_rule, world.test_rule):
+            (action,) = world.elbv2.describe_rules(RuleArns=[rule])["Rules"][0]["Actions"]
+            named = {g["TargetGroupArn"] for g in action.get("ForwardConfig", {}).get("TargetGroups", [])} | {action.get("TargetGroupArn")}
+            assert named - {None} == {world.blue_tg}
+        assert world.service()["taskDefinition"] == world.td_v1
+        assert world.running_task_definitions() == [world.td_v1]
+        assert world.version() == "1"
+    finally:
+        world.close()
 
 
 def test_blue_green_walks_the_stages_pauses_and_swaps_target_groups(world: NativeWorld) -> None:

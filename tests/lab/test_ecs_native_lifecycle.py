@@ -160,6 +160,33 @@ def test_hooks_outcome(statuses: list[str], outcome: str) -> None:
     assert nl.hooks_outcome(statuses) == outcome
 
 
+ROUTING = nl.Routing("tg-blue", "tg-green", "rule-prod", "rule-test", "app", 8080)
+
+
+@pytest.mark.parametrize(
+    ("routing", "forwarded", "missing"),
+    [
+        # each rule forwarding to one target group of the pair: production to blue, test to green
+        (ROUTING, {"rule-prod": {"tg-blue"}, "rule-test": {"tg-green"}}, set()),
+        # both rules weighted over the pair (green at weight 0 is associated)
+        (ROUTING, {"rule-prod": {"tg-blue", "tg-green"}, "rule-test": {"tg-blue", "tg-green"}}, set()),
+        # both rules forwarding to blue alone: green is on no rule
+        (ROUTING, {"rule-prod": {"tg-blue"}, "rule-test": {"tg-blue"}}, {"tg-green"}),
+        # a rule forwarding elsewhere
+        (ROUTING, {"rule-prod": {"tg-other"}, "rule-test": {"tg-green"}}, {"tg-blue"}),
+        # no test rule: the production rule must name both
+        (nl.Routing("tg-blue", "tg-green", "rule-prod", None, "app", 8080), {"rule-prod": {"tg-blue"}}, {"tg-green"}),
+        (nl.Routing("tg-blue", "tg-green", "rule-prod", None, "app", 8080), {"rule-prod": {"tg-blue", "tg-green"}}, set()),
+        # a rule that does not exist forwards to nothing
+        (ROUTING, {}, {"tg-blue", "tg-green"}),
+    ],
+)
+def test_unassociated_target_groups(routing: nl.Routing, forwarded: dict[str, set[str]], missing: set[str]) -> None:
+    """migrate-code-deploy-to-ecs-blue-green.html: both target groups must be associated with the
+    production listener rule or the test listener rule."""
+    assert nl.unassociated_target_groups(routing, forwarded) == missing
+
+
 def test_green_and_swapped_load_balancers() -> None:
     lbs = [lb(**FULL), {"targetGroupArn": "plain", "containerName": "app", "containerPort": 8080}]
     green = nl.green_load_balancers(lbs)
