@@ -41,6 +41,7 @@ TESTS: dict[str, tuple[str, ...]] = {
         f"{MODULES}/test_deploy_codedeploy.py",
         "tests/lab/test_codedeploy_*.py",
         "tests/lab/test_e2e_codedeploy.py",
+        "tests/lab/test_third_party_deploy_tools.py",
     ),
     "deploy": (
         f"{MODULES}/test_deploy_*.py",

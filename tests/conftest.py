@@ -27,6 +27,7 @@ INDEPENDENT_MODULES = frozenset(
         "tests/lab/test_e2e_codedeploy.py",
         "tests/lab/test_e2e_ecs_native.py",
         "tests/lab/test_ecs_native_api.py",
+        "tests/lab/test_third_party_deploy_tools.py",
         "tests/integration/roles/test_declared_task_definition.py",
         "tests/integration/roles/test_check_mode.py",
     }

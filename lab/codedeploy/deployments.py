@@ -286,7 +286,7 @@ def render_deployment(lab: Lab, engine: CodeDeployEngine, d: Deployment) -> dict
         "deploymentStatusMessages": [],
     }
     if group is not None:
-        body["blueGreenDeploymentConfiguration"] = group.blue_green_deployment_configuration
+        body["blueGreenDeploymentConfiguration"] = lc.blue_green_answer(group.blue_green_deployment_configuration)
         body["loadBalancerInfo"] = group.load_balancer_info
     optional = {
         "description": d.description,

@@ -525,6 +525,22 @@ class GroupError(ValueError):
         self.code = code
 
 
+def blue_green_answer(blue_green: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A group's BlueGreenDeploymentConfiguration as GetDeploymentGroup answers it: the ready option and
+    the blue termination with every field, unset ones at the values the engine runs with
+    (CONTINUE_DEPLOYMENT, 0 minutes; TERMINATE, 0 minutes). The AWS CLI's ``aws ecs deploy`` reads
+    ``waitTimeInMinutes`` and ``terminationWaitTimeInMinutes`` without a fallback."""
+    if blue_green is None:
+        return None
+    ready = {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": DEFAULT_READY_WAIT_MINUTES}
+    termination = {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0}
+    return {
+        **blue_green,
+        "deploymentReadyOption": {**ready, **(blue_green.get("deploymentReadyOption") or {})},
+        "terminateBlueInstancesOnDeploymentSuccess": {**termination, **(blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {})},
+    }
+
+
 def group_settings(
     ecs_services: list[dict[str, Any]],
     load_balancer_info: dict[str, Any],

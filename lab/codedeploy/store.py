@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from lab.codedeploy import lifecycle as lc
 from lab.server import intercept
 from lab.wire import Request, Response, aws_error, json_response
 
@@ -370,7 +371,7 @@ def group_info(backend: Any, group: Any) -> dict[str, Any]:
     }
     optional = {
         "outdatedInstancesStrategy": group.outdated_instances_strategy,
-        "blueGreenDeploymentConfiguration": group.blue_green_deployment_configuration,
+        "blueGreenDeploymentConfiguration": lc.blue_green_answer(group.blue_green_deployment_configuration),
         "loadBalancerInfo": group.load_balancer_info,
         "ec2TagSet": group.ec2_tag_set,
         "onPremisesTagSet": group.on_premises_tag_set,

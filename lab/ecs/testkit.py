@@ -160,3 +160,44 @@ def version_at(url: str) -> str | None:
             return json.loads(response.read()).get("version")
     except (OSError, ValueError):
         return None
+
+
+def rolling_steady(service: dict[str, Any], desired: int) -> bool:
+    """One deployment, COMPLETED, with ``desired`` tasks running."""
+    deployments = service["deployments"]
+    return len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED" and service["runningCount"] == desired
+
+
+def rolling_world(lab: Any, v1_image: str, prefix: str, desired: int, timeout: float, **deployment: Any) -> dict[str, Any]:
+    """A cluster, an ALB (HTTP:80) and an ECS-controller service of ``desired`` v1 tasks behind it,
+    steady, its targets healthy. ``deployment``: the service's deploymentConfiguration beyond
+    maximumPercent 200 and minimumHealthyPercent 100."""
+    ecs, elbv2, ec2 = lab.client("ecs"), lab.client("elbv2"), lab.client("ec2")
+    subnets = default_subnets(ec2)
+    cluster, service, family = unique(prefix), unique("web"), unique("web")
+    ecs.create_cluster(clusterName=cluster)
+    alb = create_alb(elbv2, ec2, subnets, unique(prefix))
+    v1 = register_sample(ecs, family, v1_image, env={"SHUTDOWN_TIMEOUT": "5"})
+    ecs.create_service(
+        cluster=cluster,
+        serviceName=service,
+        taskDefinition=v1,
+        desiredCount=desired,
+        launchType="FARGATE",
+        networkConfiguration=awsvpc(subnets),
+        loadBalancers=[{"targetGroupArn": alb["tg"], "containerName": "app", "containerPort": SAMPLE_PORT}],
+        healthCheckGracePeriodSeconds=30,
+        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100, **deployment},
+    )
+    wait_for("the service to be steady", lambda: describe_service(ecs, cluster, service), lambda s: rolling_steady(s, desired), timeout=timeout)
+    wait_for(f"{desired} healthy targets", lambda: healthy_count(elbv2, alb["tg"]), lambda n: n == desired, timeout=timeout)
+    return {
+        "ecs": ecs,
+        "elbv2": elbv2,
+        "cluster": cluster,
+        "service": service,
+        "family": family,
+        "v1": v1,
+        "alb": alb,
+        "url": f"http://{alb['dns']}/version",
+    }

@@ -426,3 +426,18 @@ def test_group_settings_rejects(services: list, balancers: dict, code: str) -> N
     with pytest.raises(lc.GroupError) as caught:
         lc.group_settings(services, balancers, {}, None, None)
     assert caught.value.code == code
+
+
+def test_blue_green_answer_fills_the_ready_option_and_the_termination() -> None:
+    """GetDeploymentGroup answers both waits with their minutes: ``aws ecs deploy`` reads
+    ``waitTimeInMinutes`` and ``terminationWaitTimeInMinutes`` with no fallback."""
+    assert lc.blue_green_answer(None) is None
+    assert lc.blue_green_answer({"deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}}) == {
+        "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
+        "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
+    }
+    declared = {
+        "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 30},
+        "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5},
+    }
+    assert lc.blue_green_answer(declared) == declared

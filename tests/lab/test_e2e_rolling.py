@@ -23,15 +23,13 @@ import pytest
 from lab.ecs.sampleimage import SampleImages, ensure_sample_images
 from lab.ecs.testkit import (
     SAMPLE_PORT,
-    awsvpc,
-    create_alb,
-    default_subnets,
     describe_service,
     health_states,
     healthy_count,
     register_sample,
+    rolling_steady,
+    rolling_world,
     task_ip,
-    unique,
     wait_for,
 )
 from lab.loadgen import LoadGenerator
@@ -48,31 +46,11 @@ def images() -> SampleImages:
 @pytest.fixture(scope="module")
 def world(lab: Any, images: SampleImages) -> dict[str, Any]:
     """Cluster, ALB and a 2-task service on v1, steady."""
-    ecs, elbv2, ec2 = lab.client("ecs"), lab.client("elbv2"), lab.client("ec2")
-    subnets = default_subnets(ec2)
-    cluster, service, family = unique("e2e"), unique("web"), unique("web")
-    ecs.create_cluster(clusterName=cluster)
-    alb = create_alb(elbv2, ec2, subnets, unique("e2e"))
-    v1 = register_sample(ecs, family, images.v1, env={"SHUTDOWN_TIMEOUT": "5"})
-    ecs.create_service(
-        cluster=cluster,
-        serviceName=service,
-        taskDefinition=v1,
-        desiredCount=DESIRED,
-        launchType="FARGATE",
-        networkConfiguration=awsvpc(subnets),
-        loadBalancers=[{"targetGroupArn": alb["tg"], "containerName": "app", "containerPort": SAMPLE_PORT}],
-        healthCheckGracePeriodSeconds=30,
-        deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
-    )
-    wait_for("the service to be steady", lambda: describe_service(ecs, cluster, service), steady, timeout=DEPLOY_TIMEOUT)
-    wait_for("2 healthy targets", lambda: healthy_count(elbv2, alb["tg"]), lambda n: n == DESIRED, timeout=DEPLOY_TIMEOUT)
-    return {"ecs": ecs, "elbv2": elbv2, "cluster": cluster, "service": service, "family": family, "alb": alb, "url": f"http://{alb['dns']}/version"}
+    return rolling_world(lab, images.v1, "e2e", DESIRED, DEPLOY_TIMEOUT, deploymentCircuitBreaker={"enable": True, "rollback": True})
 
 
 def steady(service: dict[str, Any]) -> bool:
-    deployments = service["deployments"]
-    return len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED" and service["runningCount"] == DESIRED
+    return rolling_steady(service, DESIRED)
 
 
 def get_version(url: str) -> str:
