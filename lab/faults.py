@@ -23,6 +23,10 @@ from typing import Any
 ANY = "*"
 
 THROTTLE_CODES = {"json": "ThrottlingException", "rest": "ThrottlingException", "query": "Throttling", "ec2": "RequestLimitExceeded"}
+# EC2 answers its throttling with HTTP 503 and its own message ("Request throttling for the Amazon EC2
+# API", ec2-api-throttling.html: "you get the RequestLimitExceeded error code"); the others with 400.
+THROTTLE_STATUS = {"ec2": 503}
+THROTTLE_MESSAGES = {"ec2": "Request limit exceeded."}
 SERVER_ERROR_CODES = {500: "InternalFailure", 503: "ServiceUnavailable"}
 
 
@@ -36,7 +40,7 @@ class ShareFault:
     service: str
     operation: str
     share: float
-    status: int
+    status: int | None  # None: the protocol's own (throttle) or 500 (fail)
     code: str | None = None
     seen: int = 0
     fired: int = 0
@@ -116,7 +120,7 @@ class FaultTable:
         if not 0.0 <= share <= 1.0:
             raise FaultError(f"share must be within 0..1, got {share}")
         kind = spec["kind"]
-        status = int(spec.get("status") or (400 if kind == "throttle" else 500))
+        status = int(spec["status"]) if spec.get("status") else None
         service, operation = _required(spec, "service"), spec.get("operation") or ANY
         # A new spec for the same service and operation replaces the old one.
         self.share_faults = [f for f in self.share_faults if not (f.kind == kind and f.service == service and f.operation == operation)]
@@ -191,9 +195,11 @@ def target_group_name(arn_or_name: str) -> str:
 def _injected(fault: ShareFault, latency: float, protocol: str, operation: str) -> Injected:
     if fault.kind == "throttle":
         code = fault.code or THROTTLE_CODES.get(protocol, "ThrottlingException")
-        return Injected(latency, "throttle", code, fault.status, "Rate exceeded")
-    code = fault.code or SERVER_ERROR_CODES.get(fault.status, "InternalFailure")
-    return Injected(latency, "fail", code, fault.status, f"lab fault: {operation} failed")
+        status = fault.status or THROTTLE_STATUS.get(protocol, 400)
+        return Injected(latency, "throttle", code, status, THROTTLE_MESSAGES.get(protocol, "Rate exceeded"))
+    status = fault.status or 500
+    code = fault.code or SERVER_ERROR_CODES.get(status, "InternalFailure")
+    return Injected(latency, "fail", code, status, f"lab fault: {operation} failed")
 
 
 def _required(spec: dict[str, Any], key: str) -> Any:

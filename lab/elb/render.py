@@ -77,6 +77,7 @@ class Paths:
 
     directory: Path
     sockets: Path | None = None
+    socket_prefix: str = ""  # another HAProxy of the same lab (the registry's gate) in the same socket directory
 
     @property
     def config(self) -> Path:
@@ -84,11 +85,11 @@ class Paths:
 
     @property
     def admin_socket(self) -> Path:
-        return (self.sockets or self.directory) / "admin.sock"
+        return (self.sockets or self.directory) / f"{self.socket_prefix}admin.sock"
 
     @property
     def master_socket(self) -> Path:
-        return (self.sockets or self.directory) / "master.sock"
+        return (self.sockets or self.directory) / f"{self.socket_prefix}master.sock"
 
     @property
     def server_state(self) -> Path:
@@ -372,16 +373,24 @@ def parse_map(text: str) -> dict[str, str]:
 # sections ----------------------------------------------------------------------------
 
 
-def global_section(paths: Paths) -> list[str]:
+def process_global(paths: Paths) -> list[str]:
+    """The ``global`` lines every lab HAProxy has: the runtime API socket (which hands the listeners
+    to the next worker on a reload), a bound on old workers, one thread."""
     return [
         "global",
         f"  stats socket {paths.admin_socket} mode 600 level admin expose-fd listeners",
         "  stats timeout 30s",
-        f"  server-state-file {paths.server_state}",
         "  hard-stop-after 30s",
         # One thread: HAProxy 2.6.12 (Debian 12's) corrupted its heap deleting servers at run time
         # (see REMOVAL_GRACE_SECONDS in lab/elb/haproxy.py).
         "  nbthread 1",
+    ]
+
+
+def global_section(paths: Paths) -> list[str]:
+    return [
+        *process_global(paths),
+        f"  server-state-file {paths.server_state}",
         "",
         "defaults",
         "  mode http",
@@ -511,12 +520,12 @@ def frontend(lb: LoadBalancer, listener: Listener, map_file: Path, certificate: 
     return lines
 
 
-def check_path_usable(path: Path) -> None:
+def check_path_usable(path: Path, socket: bool = True) -> None:
     """Paths go unquoted into sample expressions and socket names: refuse what would break them."""
     text = str(path)
     if any(c in text for c in " ,()'\"#$\\"):
         raise ValueError(f"HAProxy paths must not contain spaces, commas, parentheses or quotes: {text}")
-    if len(str(path)) > 100:
+    if socket and len(str(path)) > 100:
         raise ValueError(f"HAProxy socket paths must stay under 108 bytes: {text}")
 
 

@@ -4,6 +4,8 @@
   htpasswd auth: user ``AWS`` and a password generated per lab, so the
   base64 ``AWS:<password>`` token from GetAuthorizationToken works with
   ``podman login`` / ``docker login`` and a wrong one is refused.
+- ``gate`` renders the HAProxy in front of it: a repository ECR does not know gets
+  ECR's ``NAME_UNKNOWN``, as a push to a missing repository does on AWS.
 - ``intercept`` answers the ECR operations whose truth is the registry
   (repository URIs, GetAuthorizationToken, DescribeImages, ListImages,
   BatchGetImage, BatchDeleteImage, PutImage).

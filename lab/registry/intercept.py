@@ -11,17 +11,33 @@ from typing import Any
 from lab.registry import ecr
 from lab.registry.client import RegistryError
 from lab.registry.process import Registry
-from lab.server import Controller, Lab, intercept
+from lab.server import Controller, Lab, after, intercept
 from lab.wire import Request, Response, aws_error, json_response
 
 RepositoryHandler = Callable[[Request, str], Response]
 
 
 def setup(lab: Lab) -> list[Controller]:
-    registry = Registry(lab.config, lab.state)
+    registry = Registry(lab.config, lab.state, lab.moto.account_id)
     registry.start()
+    registry.set_repositories(known_repositories(lab))
     lab.registry = registry
     return [registry]
+
+
+def known_repositories(lab: Lab) -> set[str]:
+    """Every repository moto holds, in any region (the lab has one registry for all of them)."""
+    from moto.ecr.models import ecr_backends
+
+    return {name for backend in ecr_backends[lab.moto.account_id].values() for name in backend.repositories}
+
+
+@after("ecr", "CreateRepository")
+@after("ecr", "DeleteRepository")
+def _gate_follows_ecr(req: Request, status: int) -> None:
+    """Before the caller has the answer: a push right after CreateRepository finds its repository."""
+    if status < 300 and req.lab is not None and req.lab.registry is not None:
+        req.lab.registry.set_repositories(known_repositories(req.lab))
 
 
 def _registry(req: Request) -> Registry:

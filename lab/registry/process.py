@@ -7,34 +7,37 @@ import json
 import logging
 import os
 import secrets
+import socket
 import subprocess
 import time
-import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import bcrypt
+
 from lab.config import LabConfig
+from lab.elb.process import HAProxyProcess, write_atomic
+from lab.elb.render import Paths
 from lab.loopback import port_free
+from lab.registry import gate
 from lab.registry.client import RegistryClient
 from lab.server import Controller, Lab
 from lab.state import State
-
-with warnings.catch_warnings():
-    # bcrypt for htpasswd without a new dependency; Python 3.11 is pinned, crypt goes in 3.13.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import crypt
 
 log = logging.getLogger("lab.registry")
 
 BINARY = "/usr/bin/docker-registry"
 USERNAME = "AWS"  # ECR tokens decode to AWS:<password>
 PROCESS_NAME = "registry"
+GATE_PROCESS_NAME = "registry-gate"
 DEFAULT_DROPIN_DIR = "/etc/containers/registries.conf.d"
 READY_TIMEOUT = 15.0
 
 
-def render_config(config: LabConfig, http_secret: str) -> str:
-    """docker-registry's YAML: filesystem storage under .lab/registry, deletes on, htpasswd auth."""
+def render_config(config: LabConfig, http_secret: str, addr: str) -> str:
+    """docker-registry's YAML: filesystem storage under .lab/registry, deletes on, htpasswd auth,
+    listening on ``addr`` (behind the gate, which has the registry's public address)."""
     data_dir = config.registry_dir / "data"
     return f"""version: 0.1
 log:
@@ -50,7 +53,7 @@ storage:
     uploadpurging:
       enabled: false
 http:
-  addr: {config.registry_host}
+  addr: {addr}
   secret: {http_secret}
 auth:
   htpasswd:
@@ -76,23 +79,41 @@ def render_auth_file(registry_host: str, username: str, password: str) -> str:
 
 
 def htpasswd_line(username: str, password: str) -> str:
-    return f"{username}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5))}\n"
+    """docker-registry's htpasswd takes bcrypt only. Cost 5, the fewest rounds bcrypt allows: the password is
+    random and per lab, and the registry checks it on every request."""
+    return f"{username}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()}\n"
+
+
+def loopback_port(host: str) -> int:
+    """A free TCP port on ``host`` (the kernel's choice)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 class Registry(Controller):
-    """Starts, watches (restarts if it died) and stops docker-registry."""
+    """Starts, watches (restarts if it died) and stops docker-registry and its gate (``gate.py``):
+    HAProxy on the registry's public address, docker-registry on a loopback port of its own."""
 
     name = "registry"
     services = ("ecr",)
 
-    def __init__(self, config: LabConfig, state: State) -> None:
+    def __init__(self, config: LabConfig, state: State, account_id: str = "123456789012") -> None:
         self.config = config
         self.state = state
+        self.account_id = account_id  # in the gate's NAME_UNKNOWN message, as ECR names the registry
         self.dir = config.registry_dir
         self.password = ""
         self.process: subprocess.Popen[bytes] | None = None
         self.dropin: Path | None = None
-        self.client = RegistryClient(f"http://{config.registry_host}", USERNAME, "")
+        self.upstream = config.registry_host  # docker-registry's own address, chosen at start
+        self.client = RegistryClient(f"http://{self.upstream}", USERNAME, "")
+        self.gate = HAProxyProcess(
+            Paths(self.dir / "gate", config.socket_dir, socket_prefix="registry-"),
+            on_start=lambda pid: state.add_process(GATE_PROCESS_NAME, pid, command="haproxy"),
+            on_stop=lambda: state.remove_process(GATE_PROCESS_NAME),
+        )
+        self.repositories: frozenset[str] = frozenset()
 
     @property
     def host(self) -> str:
@@ -115,12 +136,35 @@ class Registry(Controller):
         self.password = secrets.token_urlsafe(24)
         _write_private(self.dir / "password", self.password)
         _write_private(self.dir / "htpasswd", htpasswd_line(USERNAME, self.password))
-        _write_private(self.dir / "config.yml", render_config(self.config, secrets.token_hex(16)))
+        self.upstream = f"{self.config.host}:{loopback_port(self.config.host)}"
+        _write_private(self.dir / "config.yml", render_config(self.config, secrets.token_hex(16), self.upstream))
         self.auth_file.parent.mkdir(parents=True, exist_ok=True)
         _write_private(self.auth_file, render_auth_file(self.host, USERNAME, self.password))
-        self.client = RegistryClient(f"http://{self.host}", USERNAME, self.password)
+        self.client = RegistryClient(f"http://{self.upstream}", USERNAME, self.password)
         self.write_dropin()
         self._spawn()
+        self._open_gate()
+
+    @property
+    def map_file(self) -> Path:
+        return self.gate.paths.maps / "repositories.map"
+
+    def _open_gate(self) -> None:
+        self.gate.paths.maps.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.map_file, gate.render_map(self.repositories))
+        self.gate.start(gate.render_config(self.host, self.upstream, self.gate.paths, self.map_file, self.account_id))
+        log.info("registry gate on %s -> docker-registry on %s", self.host, self.upstream)
+
+    def set_repositories(self, names: Iterable[str]) -> None:
+        """The repositories ECR knows: the gate answers NAME_UNKNOWN for any other (``gate.py``)."""
+        known = frozenset(names)
+        if known == self.repositories:
+            return
+        self.repositories = known
+        content = gate.render_map(known)
+        write_atomic(self.map_file, content)
+        if self.gate.running():
+            self.gate.api.replace_map(self.map_file, content)
 
     def _spawn(self) -> None:
         with (self.dir / "registry.log").open("ab") as output:
@@ -152,8 +196,13 @@ class Registry(Controller):
             log.warning("docker-registry exited with %s; restarting", self.process.returncode)
             self.state.remove_process(PROCESS_NAME)
             self._spawn()
+        if self.process is not None and not self.gate.running():
+            log.warning("the registry gate (haproxy) exited; restarting")
+            self.gate.stop()
+            self._open_gate()
 
     def shutdown(self, lab: Lab) -> None:
+        self.gate.stop()
         if self.process is not None:
             self.process.terminate()
             try:
@@ -172,6 +221,9 @@ class Registry(Controller):
         return {
             "host": self.host,
             "pid": self.process.pid if self.process else None,
+            "upstream": self.upstream,
+            "gate_pid": self.gate.pid,
+            "repositories": len(self.repositories),
             "auth": f"htpasswd, user {USERNAME}, password in {self.dir / 'password'}",
             "dropin": str(self.dropin) if self.dropin else None,
         }

@@ -126,6 +126,17 @@ def test_botocore_sees_the_fault_as_throttling_and_retries(faults) -> None:
         lab.client("ecs", retries=1).list_clusters()
     assert error_code(caught.value) in ThrottledRetryableChecker._THROTTLED_ERROR_CODES
     assert caught.value.response["ResponseMetadata"]["RetryAttempts"] == 1
+    # EC2's own: RequestLimitExceeded with HTTP 503 (ec2-api-throttling.html)
+    assert lab.cli("fault", "throttle", "--service", "ec2", "--operation", "DescribeSubnets", "--share", "1").returncode == 0
+    with pytest.raises(ClientError) as caught:
+        lab.client("ec2", retries=1).describe_subnets()
+    response = caught.value.response
+    assert (error_code(caught.value), response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "RequestLimitExceeded",
+        "Request limit exceeded.",
+        503,
+    )
+    assert "RequestLimitExceeded" in ThrottledRetryableChecker._THROTTLED_ERROR_CODES and response["ResponseMetadata"]["RetryAttempts"] == 1
 
 
 def test_fail_a_share_with_a_server_error(faults) -> None:

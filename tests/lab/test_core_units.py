@@ -34,6 +34,19 @@ def test_throttle_code_follows_the_protocol() -> None:
     assert table.decide("elasticloadbalancing", "DescribeRules", "query").code == "Throttling"
 
 
+def test_ec2_throttles_as_ec2_does() -> None:
+    """ec2-api-throttling.html: RequestLimitExceeded, which EC2 answers with HTTP 503; the other
+    protocols' throttling errors are 400s. A status given with the fault wins."""
+    table = FaultTable()
+    table.apply({"kind": "throttle", "service": "ec2", "share": 1})
+    table.apply({"kind": "throttle", "service": "ecs", "share": 1})
+    ec2, ecs = table.decide("ec2", "DescribeSubnets", "ec2"), table.decide("ecs", "ListClusters", "json")
+    assert (ec2.code, ec2.status, ec2.message) == ("RequestLimitExceeded", 503, "Request limit exceeded.")
+    assert (ecs.code, ecs.status, ecs.message) == ("ThrottlingException", 400, "Rate exceeded")
+    table.apply({"kind": "throttle", "service": "ec2", "share": 1, "status": 400})
+    assert table.decide("ec2", "DescribeSubnets", "ec2").status == 400
+
+
 def test_fail_defaults_to_500_internal_failure_and_takes_a_status() -> None:
     table = FaultTable()
     table.apply({"kind": "fail", "service": "ecs", "operation": "UpdateService", "share": 1})

@@ -6,9 +6,11 @@ import base64
 import hashlib
 import json
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 REPOSITORY = "lab-test/app"
@@ -143,3 +145,27 @@ def test_untagged_images_are_listed_as_digests(lab, tiny_image, pushed) -> None:
     ecr.delete_repository(repositoryName="lab-test/untagged", force=True)
     with pytest.raises(ClientError):
         ecr.describe_images(repositoryName="lab-test/untagged")
+
+
+def test_push_to_a_repository_ecr_does_not_know_is_refused(lab, tiny_image, pushed) -> None:
+    """ECR refuses a push to a repository that does not exist (it does not create one, unlike a plain
+    registry): HTTP 404 NAME_UNKNOWN, "The repository with name '<name>' does not exist in the registry
+    with id '<account>'" (docker-push-ecr-image.html: "The repository must exist"). Once CreateRepository
+    has answered, the push goes through at once; after DeleteRepository it is refused again."""
+    name = f"not-in-ecr/{uuid.uuid4().hex[:8]}"
+    refused = podman("push", "--authfile", pushed["authfile"], tiny_image, f"{lab.registry_host}/{name}:v1")
+    assert refused.returncode != 0 and "name unknown" in refused.stderr.lower(), refused.stderr
+    auth = (pushed["user"], pushed["password"])
+    upload = f"http://{lab.registry_host}/v2/{name}/blobs/uploads/"
+    answer = requests.post(upload, auth=auth, timeout=10)
+    assert answer.status_code == 404
+    message = f"The repository with name '{name}' does not exist in the registry with id '123456789012'"
+    assert answer.json() == {"errors": [{"code": "NAME_UNKNOWN", "message": message}]}
+    assert requests.post(upload, timeout=10).status_code == 401  # no credentials: asked for them first
+    ecr = lab.client("ecr")
+    uri = ecr.create_repository(repositoryName=name)["repository"]["repositoryUri"]
+    accepted = podman("push", "--authfile", pushed["authfile"], tiny_image, f"{uri}:v1")
+    assert accepted.returncode == 0, accepted.stderr
+    assert [i["imageTags"] for i in ecr.describe_images(repositoryName=name)["imageDetails"]] == [["v1"]]
+    ecr.delete_repository(repositoryName=name, force=True)
+    assert requests.post(upload, auth=auth, timeout=10).status_code == 404

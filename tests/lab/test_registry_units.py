@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import subprocess
 
+import bcrypt
 import pytest
 
 from lab.config import LabConfig
-from lab.registry import ecr
-from lab.registry.process import dropin_path, render_config, render_dropin
+from lab.elb.render import Paths
+from lab.registry import ecr, gate
+from lab.registry.process import dropin_path, htpasswd_line, render_config, render_dropin
 
 A = ecr.ImageRecord("sha256:aaa", ("v1", "latest"), ecr.OCI_MANIFEST, "application/vnd.oci.image.config.v1+json", 10, 1.0, "{}")
 B = ecr.ImageRecord("sha256:bbb", ("v2",), ecr.DOCKER_V2, None, 20, 2.0, "{}")
@@ -113,8 +117,57 @@ def test_batch_image_answers_with_the_asked_tag() -> None:
 
 def test_registry_config_and_dropin(tmp_path) -> None:
     config = LabConfig.from_env({"LAB_DIR": str(tmp_path), "LAB_REGISTRY_PORT": "5123"})
-    text = render_config(config, "secret")
-    assert "addr: 127.0.0.1:5123" in text and "htpasswd" in text and f"rootdirectory: {tmp_path}/registry/data" in text
+    text = render_config(config, "secret", "127.0.0.1:41234")
+    assert "addr: 127.0.0.1:41234" in text and "htpasswd" in text and f"rootdirectory: {tmp_path}/registry/data" in text
     assert 'location = "127.0.0.1:5123"' in render_dropin(config.registry_host) and "insecure = true" in render_dropin(config.registry_host)
     assert dropin_path(config).name == "50-cutover-lab-5123.conf"
     assert dropin_path(LabConfig.from_env({"LAB_DIR": str(tmp_path)})).name == "50-cutover-lab.conf"
+
+
+def test_htpasswd_line_is_a_bcrypt_hash_of_the_password() -> None:
+    """docker-registry's htpasswd auth takes bcrypt entries only (distribution's docs, auth.htpasswd);
+    made with the bcrypt package, not the crypt module Python 3.13 removed."""
+    user, hashed = htpasswd_line("AWS", "s3cret-pass").rstrip("\n").split(":", 1)
+    assert user == "AWS" and hashed.startswith("$2b$05$")
+    assert bcrypt.checkpw(b"s3cret-pass", hashed.encode()) and not bcrypt.checkpw(b"other", hashed.encode())
+
+
+def test_gate_config_refuses_unknown_repositories_and_haproxy_accepts_it(tmp_path) -> None:
+    """The gate (lab/registry/gate.py) in front of docker-registry: a repository path whose name is not
+    in the map gets ECR's NAME_UNKNOWN; ``haproxy -c`` takes the config (the Debian binary)."""
+    paths = Paths(tmp_path / "gate", tmp_path, socket_prefix="registry-")
+    map_file = paths.maps / "repositories.map"
+    text = gate.render_config("127.0.0.1:5123", "127.0.0.1:41234", paths, map_file, "123456789012")
+    assert "bind 127.0.0.1:5123" in text and "server registry 127.0.0.1:41234" in text
+    assert f"map({map_file})" in text and str(tmp_path / "registry-admin.sock") in text
+    assert gate.render_map(["b", "team/a", "b"]) == "b 1\nteam/a 1\n"
+    map_file.parent.mkdir(parents=True)
+    map_file.write_text(gate.render_map(["web"]))
+    config = tmp_path / "gate.cfg"
+    config.write_text(text)
+    checked = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v2/web/blobs/uploads/", "web"),
+        ("/v2/team/web/manifests/v1", "team/web"),
+        ("/v2/a/b/c/tags/list", "a/b/c"),
+        ("/v2/web/blobs/sha256:abc", "web"),
+        ("/v2/", None),
+        ("/v2/_catalog", None),
+    ],
+)
+def test_repository_path_names_the_repository(path: str, name: str | None) -> None:
+    """The distribution API's repository paths, as the gate's regex reads them."""
+    found = re.match(gate.REPOSITORY_PATH, path)
+    assert (found.group(1) if found else None) == name
+
+
+def test_not_found_body_is_ecr_json_with_the_name_left_to_haproxy() -> None:
+    body = gate.not_found_body("123456789012")
+    assert json.loads(body.replace("%[var(txn.repository)]", "web")) == {
+        "errors": [{"code": "NAME_UNKNOWN", "message": "The repository with name 'web' does not exist in the registry with id '123456789012'"}]
+    }

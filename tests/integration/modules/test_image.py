@@ -20,7 +20,6 @@ import socket
 import subprocess
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,8 @@ import boto3
 import pytest
 import requests
 from moto_counting_server import mutating_calls
+
+from lab.registry.process import htpasswd_line
 
 REPO = Path(__file__).resolve().parents[3]
 # moto's GetAuthorizationToken password for its default account.
@@ -76,12 +77,7 @@ class LocalRegistry:
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.proc: Optional[subprocess.Popen] = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import crypt  # bcrypt, which docker-registry's htpasswd requires; the venv has no bcrypt package
-
-            hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
-        (workdir / "htpasswd").write_text(f"{username}:{hashed}\n")
+        (workdir / "htpasswd").write_text(htpasswd_line(username, password))
         (workdir / "config.yml").write_text(
             "version: 0.1\n"
             "log:\n  level: warn\n"
