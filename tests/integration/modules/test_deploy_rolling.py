@@ -17,7 +17,18 @@ import pytest
 from moto_counting_server import mutating_calls
 
 from lab.ecs.sampleimage import SampleImages, ensure_sample_images
-from lab.ecs.testkit import SAMPLE_PORT, awsvpc, create_alb, default_subnets, register_sample, unique, version_at, wait_for
+from lab.ecs.testkit import (
+    SAMPLE_PORT,
+    awsvpc,
+    create_alb,
+    default_subnets,
+    describe_service,
+    register_sample,
+    rolling_steady,
+    unique,
+    version_at,
+    wait_for,
+)
 
 WAIT = {"wait_timeout": 300, "poll_interval": 1}
 
@@ -46,6 +57,9 @@ class RollingWorld:
             deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
         )
         self.wait_version("1")
+        # serving v1 comes a moment before ECS calls the creation's rollout COMPLETED; a deploy before that
+        # meets a deployment in progress (it failed so in CI under load)
+        wait_for("the creation's rollout COMPLETED", lambda: describe_service(self.ecs, self.cluster, self.name), lambda s: rolling_steady(s, 1), timeout=120)
 
     def args(self, **extra: Any) -> dict:
         return {"cluster": self.cluster, "service": self.name, **WAIT, **extra}
