@@ -1,11 +1,21 @@
 # Copyright: cutover.ecs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tags, the same way for every service: pure planning of what to set and remove."""
+"""Tags, the same way for every service: pure planning of what to set and remove.
+
+The comparison is amazon.aws's (``compare_aws_tags``): values compare as text (``3`` and ``"3"`` are the
+same tag), and keys starting with ``aws:`` are AWS's own: never removed by a purge, never predicted gone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Optional
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+RESERVED_PREFIX = "aws:"
 
 
 def tags_from_aws(tags: Optional[Iterable[Mapping[str, str]]]) -> dict:
@@ -17,18 +27,25 @@ def tags_from_aws(tags: Optional[Iterable[Mapping[str, str]]]) -> dict:
     return result
 
 
+def as_text(tags: Mapping) -> dict:
+    """Tag values as AWS stores them: text."""
+    return {key: to_text(value) for key, value in tags.items()}
+
+
 def plan_tags(desired: Optional[Mapping], current: Mapping, purge: bool) -> tuple[dict, list]:
     """(tags to set, keys to remove). ``desired=None`` leaves tags alone."""
     if desired is None:
         return {}, []
-    to_set = {key: value for key, value in desired.items() if current.get(key) != value}
-    to_remove = sorted(key for key in current if key not in desired) if purge else []
-    return to_set, to_remove
+    to_set, to_remove = compare_aws_tags(dict(current), dict(desired), purge_tags=purge)
+    return as_text(to_set), sorted(to_remove)
 
 
 def predict_tags(desired: Optional[Mapping], current: Optional[Mapping], purge: bool) -> dict:
-    """The tags after a run: ``desired=None`` leaves them alone; without purge they merge."""
+    """The tags after a run: ``desired=None`` leaves them alone; without purge they merge; a purge keeps
+    ``aws:`` keys."""
     current = dict(current or {})
     if desired is None:
         return current
-    return dict(desired) if purge else {**current, **desired}
+    if purge:
+        return {**{key: value for key, value in current.items() if key.startswith(RESERVED_PREFIX)}, **as_text(desired)}
+    return {**current, **as_text(desired)}

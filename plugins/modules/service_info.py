@@ -47,7 +47,9 @@ exists:
   type: bool
   sample: true
 service:
-  description: The service as DescribeServices returns it, in snake_case (tags as given); empty when it does not exist.
+  description:
+    - The service as DescribeServices returns it, in snake_case; empty when it does not exist.
+    - C(tags) is a dict of key to value, as every module of this collection returns tags, with the keys as they are.
   returned: always
   type: dict
   sample:
@@ -55,6 +57,7 @@ service:
     status: ACTIVE
     desired_count: 2
     task_definition: arn:aws:ecs:us-east-1:123456789012:task-definition/web:3
+    tags: {Team.Name: payments}
 """
 
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs.ensure import describe_service_info

@@ -20,7 +20,7 @@ from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as e
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Change, Context, make_result, to_snake
 from ansible_collections.cutover.ecs.plugins.module_utils._poller import Poller
-from ansible_collections.cutover.ecs.plugins.module_utils._tags import predict_tags
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import predict_tags, tags_from_aws
 
 
 def ensure_cluster(context: Context, options: Mapping[str, Any]) -> dict:
@@ -404,4 +404,8 @@ def _remove_service(context: Context, client: Any, options: Mapping[str, Any], l
 def describe_service_info(context: Context, options: Mapping[str, Any]) -> dict:
     """The service_info module: reads only."""
     service = api.describe_service(context.client("ecs"), options["cluster"], options["name"])
-    return dict(changed=False, exists=service is not None, service=to_snake(service))
+    info = to_snake(service)
+    if service is not None:
+        # a dict, as every module returns tags; to_snake would also rename the keys
+        info["tags"] = tags_from_aws(service.get("tags"))
+    return dict(changed=False, exists=service is not None, service=info)

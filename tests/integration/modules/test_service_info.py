@@ -24,5 +24,5 @@ def test_service_info(run_module, moto_server):
     assert result["exists"] is True
     assert result["service"]["service_name"] == "web"
     assert result["service"]["task_definition"] == arn
-    assert result["service"]["tags"] == [{"key": "Team.Name", "value": "x"}]
+    assert result["service"]["tags"] == {"Team.Name": "x"}
     assert mutating_calls(calls) == []

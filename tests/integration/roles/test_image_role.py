@@ -28,6 +28,7 @@ BIN = Path(sys.executable).parent
 TEST_TASK = "Test | Run the service's tests"
 BUILD_TASK = "Build | Build, tag and push the image"
 PROBE_TASK = "Build | Look for the image in the registry"
+DEFINITIONS_TASK = "Definitions | Write imagedefinitions.json"
 
 
 def run_playbook(run_module, tmp_path: Path, role_vars: dict, check: bool = False) -> tuple[int, dict]:
@@ -111,6 +112,16 @@ def test_role_tests_builds_pushes_and_writes_definitions(run_module, registry, b
     assert results[TEST_TASK].get("skipped") is True
     assert BUILD_TASK not in results
     assert json.loads((tmp_path / "facts.json").read_text())["built"] is False
+
+    # Without image_definitions_path the role writes no file: nothing new beside the playbook (issue 28).
+    before = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if ".git" not in path.parts)
+    definitions.unlink()
+    unasked = {k: v for k, v in role_vars.items() if k != "image_definitions_path"}
+    rc, output = run_playbook(run_module, tmp_path, unasked)
+    assert rc == 0, json.dumps(output)[-3000:]
+    assert task_results(output)[DEFINITIONS_TASK].get("skipped") is True
+    after = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if ".git" not in path.parts)
+    assert after == [path for path in before if path != definitions.relative_to(tmp_path)]
 
 
 def test_failing_service_test_stops_before_the_build(run_module, registry, base_image, tmp_path):
