@@ -379,6 +379,9 @@ FLOW_DECLARATIONS = {
     "infrastructure_secrets": {"API_KEY": "arn:aws:ssm:us-east-1:123456789012:parameter/iam-flow/api-key"},
     "infrastructure_alarms": ["iam-flow-5xx"],
 }
+# Tags per deploy: the first tags every resource, the second drops one tag, so the policy allows what the
+# roles call to tag and to untag each kind of resource (infrastructure_purge_tags).
+FLOW_TAGS = {"1": {"team": "iam-flow", "stage": "first"}, "2": {"team": "iam-flow"}}
 
 
 def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, list[str]]]:
@@ -390,7 +393,7 @@ def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, li
         common = ["-e", f"cutover_name={name}", "-e", f"cutover_strategy={strategy}"]
         for version in ("1", "2"):
             extra = ["-e", f"cutover_version={version}", "-e", f"cutover_image_tag=v{version}", "-e", f"cutover_base_image={base_image}"]
-            extra += ["-e", json.dumps(FLOW_DECLARATIONS)]
+            extra += ["-e", json.dumps({**FLOW_DECLARATIONS, "infrastructure_tags": FLOW_TAGS[version]})]
             steps.append((f"deploy {strategy} v{version}", ["deploy.yml", *common, *extra]))
         steps.append((f"rollback {strategy}", ["rollback.yml", *common]))
         # with the ECR repository too, so the policy allows what teardown can delete

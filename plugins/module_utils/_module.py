@@ -24,6 +24,7 @@ from ansible.module_utils.common.dict_transformations import _camel_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import as_text
 
 WAIT_ARGS = dict(
     wait=dict(type="bool", default=True),
@@ -73,8 +74,12 @@ class Context:
 
 
 def module_options(module: AnsibleAWSModule) -> dict:
-    """The module's own options, as plain data (a copy; params are never mutated)."""
-    return {key: value for key, value in module.params.items() if key not in _AWS_COMMON}
+    """The module's own options, as plain data (a copy; params are never mutated); tag values as text, as
+    AWS keeps them (``stage: 2`` in YAML is the tag ``stage=2``, not a request AWS refuses)."""
+    options = {key: value for key, value in module.params.items() if key not in _AWS_COMMON}
+    if isinstance(options.get("tags"), Mapping):
+        options["tags"] = as_text(options["tags"])
+    return options
 
 
 def run_module(module: AnsibleAWSModule, action: Callable[[Context, dict], dict]) -> None:

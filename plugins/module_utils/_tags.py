@@ -4,6 +4,8 @@
 
 The comparison is amazon.aws's (``compare_aws_tags``): values compare as text (``3`` and ``"3"`` are the
 same tag), and keys starting with ``aws:`` are AWS's own: never removed by a purge, never predicted gone.
+Keys starting with ``cutover.ecs:`` are this collection's markers (the rollback role's on a service) and are
+kept the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-RESERVED_PREFIX = "aws:"
+KEPT_PREFIXES = ("aws:", "cutover.ecs:")
+
+
+def kept(key: str) -> bool:
+    """A key no purge removes: AWS's own, or this collection's marker."""
+    return key.startswith(KEPT_PREFIXES)
 
 
 def tags_from_aws(tags: Optional[Iterable[Mapping[str, str]]]) -> dict:
@@ -37,15 +44,15 @@ def plan_tags(desired: Optional[Mapping], current: Mapping, purge: bool) -> tupl
     if desired is None:
         return {}, []
     to_set, to_remove = compare_aws_tags(dict(current), dict(desired), purge_tags=purge)
-    return as_text(to_set), sorted(to_remove)
+    return as_text(to_set), sorted(key for key in to_remove if not kept(key))
 
 
 def predict_tags(desired: Optional[Mapping], current: Optional[Mapping], purge: bool) -> dict:
     """The tags after a run: ``desired=None`` leaves them alone; without purge they merge; a purge keeps
-    ``aws:`` keys."""
+    ``aws:`` and ``cutover.ecs:`` keys."""
     current = dict(current or {})
     if desired is None:
         return current
     if purge:
-        return {**{key: value for key, value in current.items() if key.startswith(RESERVED_PREFIX)}, **as_text(desired)}
+        return {**{key: value for key, value in current.items() if kept(key)}, **as_text(desired)}
     return {**current, **as_text(desired)}

@@ -225,6 +225,10 @@ def test_flow_steps_deploy_twice_per_strategy_then_rollback_and_teardown():
     assert "cutover_strategy=codedeploy" in first and "cutover_version=1" in first and "cutover_base_image=base:img" in first
     declared = json.loads(first[first.index("-e", first.index("cutover_base_image=base:img")) + 1])
     assert declared["infrastructure_secrets"] and declared["infrastructure_alarms"]
+    second = steps[1][1]
+    retagged = json.loads(second[second.index("-e", second.index("cutover_base_image=base:img")) + 1])
+    # the second deploy drops a tag: the flow calls untag on every kind of resource
+    assert set(declared["infrastructure_tags"]) > set(retagged["infrastructure_tags"])
 
 
 def test_only_ansible_calls_are_checked_against_the_policy():

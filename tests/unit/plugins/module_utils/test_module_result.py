@@ -32,3 +32,16 @@ def test_every_result_carries_the_plan_beside_the_resource_and_the_diff() -> Non
         "diff": {"before": {"Port": 80}, "after": {"Port": 8080}},
     }
     assert make_result("cluster", Change("none"), None, diff_mode=False) == {"changed": False, "cluster": {}, "plan": {"action": "none", "fields": []}}
+
+
+def test_module_options_give_tag_values_as_text():
+    """AWS takes tag values as strings only; a YAML number or boolean is the same tag written as text."""
+    from types import SimpleNamespace
+
+    from ansible_collections.cutover.ecs.plugins.module_utils._module import module_options
+
+    module = SimpleNamespace(params={"name": "web", "tags": {"stage": 2, "public": False, "team": "a"}, "region": "us-east-1"})
+    options = module_options(module)
+    assert options["tags"] == {"stage": "2", "public": "False", "team": "a"}
+    assert "region" not in options and module.params["tags"]["stage"] == 2  # the params are left as they were
+    assert module_options(SimpleNamespace(params={"tags": None}))["tags"] is None

@@ -53,3 +53,10 @@ def test_plan_tags_never_removes_aws_keys():
 
 def test_plan_tags_leaves_tags_alone_when_none_are_declared():
     assert plan_tags(None, {"a": "1"}, True) == ({}, [])
+
+
+def test_a_purge_keeps_the_collections_own_markers():
+    """The rollback role marks a service with cutover.ecs:rollback-deployment; the infrastructure role's purge keeps it."""
+    current = {"cutover.ecs:rollback-deployment": "ecs-svc/1", "team": "a"}
+    assert plan_tags({}, current, True) == ({}, ["team"])
+    assert predict_tags({}, current, True) == {"cutover.ecs:rollback-deployment": "ecs-svc/1"}
