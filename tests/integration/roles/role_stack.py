@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from moto_counting_server import mutating_calls
 
 from lab.ecs.sampleimage import SampleImages
 from lab.ecs.testkit import unique, version_at, wait_for
+from lab.loadgen import LoadGenerator
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -109,6 +111,24 @@ class Stack:
 
     def service(self) -> dict:
         return self.lab.client("ecs").describe_services(cluster=self.name, services=[self.name])["services"][0]
+
+    def cut_over_under_load(self, image: str, version: str, **play: Any) -> subprocess.CompletedProcess[str]:
+        """Plays the stack with ``image`` while 50 requests a second go to production, waits for ``version``
+        to answer; asserts the play did not fail and no request failed. Returns the play."""
+        with LoadGenerator(self.production_url(), rate=50) as load:
+            run = self.play(image, **play)
+            self.wait_version(version)
+        report = load.report()
+        assert recap(run)["failed"] == 0, run.stdout[-4000:]
+        assert report.total > 100 and report.failed == 0, report.failures()[:5]
+        return run
+
+    def rerun_changes_nothing(self, image: str, **play: Any) -> None:
+        """Plays the stack again: no task reports a change and the lab sees no mutating call."""
+        mark = self.lab.app.mark()
+        again = self.play(image, **play)
+        assert recap(again)["changed"] == 0, changed_tasks(again)
+        assert mutating_calls(self.lab.app.since(mark)) == []
 
     def wait_version(self, wanted: str, samples: int = 5) -> None:
         streak = {"n": 0}

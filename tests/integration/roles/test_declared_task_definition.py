@@ -99,13 +99,6 @@ def _failures_in_time(report: Any, started: float, stdout: str) -> str:
     return "failed requests:\n" + "\n".join(failed[:20]) + "\nprogress:\n" + "\n".join(progress[-40:])
 
 
-def _rerun_changes_nothing(stack: Stack, infrastructure: dict) -> None:
-    mark = stack.lab.app.mark()
-    again = stack.play(stack.images.v1, infrastructure=infrastructure)
-    assert recap(again)["changed"] == 0, changed_tasks(again)
-    assert mutating_calls(stack.lab.app.since(mark)) == []
-
-
 def _rollback_under_load(stack: Stack, served: str) -> None:
     """rollback.yml goes back to ``served``, the revision that served before, from the history;
     its re-run changes nothing."""
@@ -136,7 +129,7 @@ def test_an_environment_change_and_a_sidecar_are_cut_over_and_rolled_back(module
     stack.wait_version("1.1")
     running = _running_definition(stack)
     assert {"name": "SERVICE_VERSION", "value": "1.1"} in running["containerDefinitions"][0]["environment"]
-    _rerun_changes_nothing(stack, changed)
+    stack.rerun_changes_nothing(stack.images.v1, infrastructure=changed)
 
     # Someone registers a revision of the family that never serves: "the revision below" the
     # next one, which the rollback must not take for the one that served before.
@@ -181,7 +174,7 @@ def _alarms_change_in_place(stack: Stack, infrastructure: dict, call: str) -> No
     assert recap(applied)["failed"] == 0, applied.stdout[-5000:]
     assert mutating_calls(stack.lab.app.since(mark)) == [call]
     assert stack.service()["taskDefinition"] == running
-    _rerun_changes_nothing(stack, alarmed)
+    stack.rerun_changes_nothing(stack.images.v1, infrastructure=alarmed)
 
 
 def _check_sidecar(stack: Stack, storefront: dict) -> None:
@@ -193,7 +186,7 @@ def _check_sidecar(stack: Stack, storefront: dict) -> None:
     assert running["taskDefinitionArn"] == revision
     assert sorted(container["name"] for container in running["containerDefinitions"]) == ["metrics", "storefront"]
     stack.wait_version(dict((item["name"], item["value"]) for item in storefront["environment"])["SERVICE_VERSION"])
-    _rerun_changes_nothing(stack, full)
+    stack.rerun_changes_nothing(stack.images.v1, infrastructure=full)
 
 
 def _register_unserved(stack: Stack, running: dict) -> str:
@@ -248,7 +241,7 @@ def test_desired_count_in_place_or_left_to_autoscaling_and_the_default_logging(m
 
     # Autoscaling (here: someone else) sets the count; the roles leave it alone.
     module_lab.client("ecs").update_service(cluster=stack.name, service=stack.name, desiredCount=2)
-    _rerun_changes_nothing(stack, unmanaged)
+    stack.rerun_changes_nothing(stack.images.v1, infrastructure=unmanaged)
     assert stack.service()["desiredCount"] == 2
 
     # The default logging: a log group with its retention, and awslogs in the container.

@@ -44,12 +44,7 @@ def test_ecs_native_stack_provisions_cuts_over_and_stays_put(module_lab: Any, im
     again = stack.play(images.v1, deploy=False)
     assert recap(again)["changed"] == 0, changed_tasks(again)
 
-    with LoadGenerator(stack.production_url(), rate=50) as load:
-        cutover = stack.play(images.v2)
-        stack.wait_version("2")
-    report = load.report()
-    assert recap(cutover)["failed"] == 0, cutover.stdout[-4000:]
-    assert report.total > 100 and report.failed == 0, report.failures()[:5]
+    cutover = stack.cut_over_under_load(images.v2, "2")
     # Progress printed live by the action plugin, one line per poll, before the task's result.
     # (on stderr, so machine-readable callbacks keep a clean stdout).
     progress = [line for line in cutover.stderr.splitlines() if line.startswith(f"  [localhost] {stack.name} ") and "traffic blue" in line]

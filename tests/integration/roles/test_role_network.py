@@ -1,0 +1,107 @@
+"""Where the infrastructure role puts a service in a VPC of the user's own (issue 28): the load balancer in public
+subnets, the tasks in private ones with no public IP (``infrastructure_assign_public_ip: auto``), cut over under
+load, re-run with no change; and the layouts it refuses before any mutating call (a VPC that does not exist,
+subnets of another VPC, an internet-facing load balancer in private subnets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto_counting_server import mutating_calls
+from role_stack import Stack, recap
+
+from lab.ecs.sampleimage import SampleImages, ensure_sample_images
+
+
+@pytest.fixture(scope="module")
+def images() -> SampleImages:
+    return ensure_sample_images("podman")
+
+
+@pytest.fixture(scope="module")
+def vpc(module_lab: Any) -> dict[str, Any]:
+    """A VPC as teams build one: two public subnets (their route table to an internet gateway) and two private
+    ones (the main route table, no way out but the VPC)."""
+    ec2 = module_lab.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc_id)
+    public_table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    subnets: dict[str, list[str]] = {"public": [], "private": []}
+    for number, (kind, zone) in enumerate([("public", "a"), ("public", "b"), ("private", "a"), ("private", "b")]):
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.40.{number}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"]["SubnetId"]
+        subnets[kind].append(subnet)
+        if kind == "public":
+            ec2.associate_route_table(RouteTableId=public_table, SubnetId=subnet)
+    return {"id": vpc_id, **subnets}
+
+
+def test_tasks_in_private_subnets_behind_a_public_load_balancer_cut_over_and_stay_put(
+    module_lab: Any, images: SampleImages, vpc: dict[str, Any], tmp_path: Path
+) -> None:
+    layout = {"infrastructure_vpc_id": vpc["id"], "infrastructure_load_balancer_subnets": vpc["public"], "infrastructure_task_subnets": vpc["private"]}
+    stack = Stack(module_lab, images, "ecs", tmp_path, **layout)
+    first = stack.play(images.v1, deploy=False)
+    assert recap(first)["failed"] == 0, first.stdout[-4000:]
+    awsvpc = stack.service()["networkConfiguration"]["awsvpcConfiguration"]
+    assert sorted(awsvpc["subnets"]) == sorted(vpc["private"]) and awsvpc["assignPublicIp"] == "DISABLED"
+    balancer = module_lab.client("elbv2").describe_load_balancers(Names=[stack.name])["LoadBalancers"][0]
+    assert balancer["Scheme"] == "internet-facing" and balancer["VpcId"] == vpc["id"]
+    assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(vpc["public"])
+    stack.wait_version("1")
+
+    stack.cut_over_under_load(images.v2, "2")
+    stack.rerun_changes_nothing(images.v2)
+
+
+def _refused(module_lab: Any, stack: Stack, **infrastructure: Any) -> str:
+    """Runs the stack's play with ``infrastructure``; asserts it failed with no mutating call and returns the output."""
+    mark = module_lab.app.mark()
+    run = stack.play(stack.images.v1, deploy=False, infrastructure=infrastructure)
+    assert run.returncode != 0 and recap(run)["failed"] == 1, run.stdout[-3000:]
+    assert mutating_calls(module_lab.app.since(mark)) == []
+    return run.stdout
+
+
+def test_layouts_that_cannot_work_are_refused_before_any_change(module_lab: Any, images: SampleImages, vpc: dict[str, Any], tmp_path: Path) -> None:
+    stack = Stack(module_lab, images, "rolling", tmp_path)
+    ec2 = module_lab.client("ec2")
+    elsewhere = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
+
+    missing = _refused(module_lab, stack, infrastructure_vpc_id="vpc-0000000000000dead")
+    assert "infrastructure_vpc_id: VPC vpc-0000000000000dead does not exist in this region" in missing
+
+    foreign = _refused(
+        module_lab, stack, infrastructure_vpc_id=vpc["id"], infrastructure_load_balancer_subnets=vpc["public"], infrastructure_task_subnets=[elsewhere]
+    )
+    assert f"infrastructure_task_subnets: {elsewhere} is not a subnet of VPC {vpc['id']}" in foreign
+
+    private_balancer = _refused(module_lab, stack, infrastructure_vpc_id=vpc["id"], infrastructure_subnets=vpc["private"])
+    assert "an internet-facing load balancer needs public subnets" in private_balancer
+    assert "infrastructure_load_balancer_scheme to internal" in private_balancer
+
+    # Nothing of the stack was made by any of them.
+    assert ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{stack.name}-alb", f"{stack.name}-tasks"]}])["SecurityGroups"] == []
+    assert module_lab.client("ecs").describe_clusters(clusters=[stack.name])["clusters"] == []
+
+
+def test_an_internal_load_balancer_with_tasks_in_the_same_private_subnets(module_lab: Any, images: SampleImages, vpc: dict[str, Any], tmp_path: Path) -> None:
+    layout = {"infrastructure_vpc_id": vpc["id"], "infrastructure_subnets": vpc["private"], "infrastructure_load_balancer_scheme": "internal"}
+    stack = Stack(module_lab, images, "rolling", tmp_path, **layout)
+    first = stack.play(images.v1)
+    assert recap(first)["failed"] == 0, first.stdout[-4000:]
+    balancer = module_lab.client("elbv2").describe_load_balancers(Names=[stack.name])["LoadBalancers"][0]
+    assert balancer["Scheme"] == "internal"
+    assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(vpc["private"])
+    assert stack.service()["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+    stack.wait_version("1")
+
+    # AWS cannot change a scheme: asking for internet-facing now is refused with what to do.
+    mark = module_lab.app.mark()
+    public = {"infrastructure_load_balancer_scheme": "internet-facing", "infrastructure_load_balancer_subnets": vpc["public"]}
+    refused = stack.play(images.v1, deploy=False, infrastructure=public)
+    assert refused.returncode != 0 and "cannot change scheme='internet-facing' (it is 'internal')" in refused.stdout, refused.stdout[-3000:]
+    assert mutating_calls(module_lab.app.since(mark)) == []
