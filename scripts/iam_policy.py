@@ -57,6 +57,9 @@ DEPENDENT_ACTIONS: dict[str, tuple[str, ...]] = {
     # CloudWatch Logs authorizes tags given to CreateLogGroup as logs:TagLogGroup or logs:TagResource
     # (CreateLogGroup, CloudWatch Logs API reference); amazon.aws.cloudwatchlogs_log_group adds tags with TagLogGroup.
     "logs:CreateLogGroup": ("logs:TagLogGroup",),
+    # EC2 authorizes the TagSpecifications of a create call as ec2:CreateTags ("Grant permission to tag resources
+    # during creation", EC2 user guide); amazon.aws.ec2_security_group creates its group with its tags.
+    "ec2:CreateSecurityGroup": ("ec2:CreateTags",),
     # The deployment group's service role is passed to CodeDeploy.
     "codedeploy:CreateDeploymentGroup": ("iam:PassRole",),
     "codedeploy:UpdateDeploymentGroup": ("iam:PassRole",),
@@ -382,6 +385,8 @@ FLOW_DECLARATIONS = {
 # Tags per deploy: the first tags every resource, the second drops one tag, so the policy allows what the
 # roles call to tag and to untag each kind of resource (infrastructure_purge_tags).
 FLOW_TAGS = {"1": {"team": "iam-flow", "stage": "first"}, "2": {"team": "iam-flow"}}
+# Who may reach the test listener per deploy: the second changes it, so the policy allows revoking a rule.
+FLOW_TEST_CIDRS = {"1": ["127.0.0.1/32"], "2": ["127.0.0.2/32"]}
 
 
 def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, list[str]]]:
@@ -393,7 +398,10 @@ def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, li
         common = ["-e", f"cutover_name={name}", "-e", f"cutover_strategy={strategy}"]
         for version in ("1", "2"):
             extra = ["-e", f"cutover_version={version}", "-e", f"cutover_image_tag=v{version}", "-e", f"cutover_base_image={base_image}"]
-            extra += ["-e", json.dumps({**FLOW_DECLARATIONS, "infrastructure_tags": FLOW_TAGS[version]})]
+            extra += [
+                "-e",
+                json.dumps({**FLOW_DECLARATIONS, "infrastructure_tags": FLOW_TAGS[version], "cutover_test_allowed_cidrs": FLOW_TEST_CIDRS[version]}),
+            ]
             steps.append((f"deploy {strategy} v{version}", ["deploy.yml", *common, *extra]))
         steps.append((f"rollback {strategy}", ["rollback.yml", *common]))
         # with the ECR repository too, so the policy allows what teardown can delete

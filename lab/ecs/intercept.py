@@ -260,6 +260,9 @@ def create_service(req: Request) -> Response:
         return response
     service = _service(req, params.get("cluster"), params["serviceName"])
     _keep_service_fields(service, params)
+    if params.get("capacityProviderStrategy") and not params.get("launchType"):
+        # moto calls it EC2; ECS gives a service placed by capacity providers no launch type.
+        service.launch_type = None
     service.deployment_configuration = normalized_deployment_configuration(params.get("deploymentConfiguration"), controller_type(service))
     if service.load_balancers and getattr(service, "health_check_grace_period_seconds", None) is None:
         service.health_check_grace_period_seconds = 0

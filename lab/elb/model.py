@@ -11,7 +11,7 @@ in insertion order; the snapshot normalises both.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +112,8 @@ class Listener:
     port: int
     protocol: str
     rules: tuple[Rule, ...]  # by priority, the default rule last
+    # Source CIDRs the load balancer's security groups admit on this port; None: everyone.
+    admits: tuple[str, ...] | None = None
 
     @property
     def is_http(self) -> bool:
@@ -251,9 +253,38 @@ def rule_of(rule: Any) -> Rule:
     return Rule(rule.arn, priority, tuple(condition_of(c) for c in rule.conditions or []), action_of(list(rule.actions)))
 
 
-def listener_of(listener: Any) -> Listener:
+def listener_of(listener: Any, groups: Sequence[Any] = ()) -> Listener:
     rules = sorted((rule_of(r) for r in listener.rules.values()), key=lambda r: r.priority)
-    return Listener(listener.arn, _int(listener.port, 80), (listener.protocol or "HTTP").upper(), tuple(rules))
+    port = _int(listener.port, 80)
+    return Listener(listener.arn, port, (listener.protocol or "HTTP").upper(), tuple(rules), admitted_sources(groups, port))
+
+
+def admitted_sources(groups: Sequence[Any], port: int) -> tuple[str, ...] | None:
+    """The source CIDRs that the inbound rules of ``groups`` (moto security groups) admit on TCP ``port``;
+    None when they admit everyone (a 0.0.0.0/0 or ::/0 rule).
+
+    *lab*: a load balancer with no group, or with only its VPC's default group, admits everyone. On AWS the
+    default group admits only its own members, which the lab's loopback clients cannot be; tests and tools
+    that make a load balancer without groups would otherwise reach nothing. A rule naming a source security
+    group admits no loopback client (none is a member of a group).
+    """
+    chosen = [group for group in groups if not getattr(group, "is_default", False)]
+    if not chosen:
+        return None
+    cidrs: set[str] = set()
+    for group in chosen:
+        for rule in group.ingress_rules:
+            protocol = str(rule.ip_protocol)
+            if protocol not in ("-1", "tcp", "6"):
+                continue
+            if protocol != "-1" and not (_int(rule.from_port, -1) <= port <= _int(rule.to_port, -1)):
+                continue
+            cidr = rule.ip_range.get("CidrIp") or rule.ip_range.get("CidrIpv6")
+            if cidr in ("0.0.0.0/0", "::/0"):
+                return None
+            if cidr:
+                cidrs.add(cidr)
+    return tuple(sorted(cidrs))
 
 
 def snapshot(
@@ -266,7 +297,9 @@ def snapshot(
     target_groups: list[TargetGroup] = []
     for backend in backends:
         for lb in backend.load_balancers.values():
-            listeners = tuple(sorted((listener_of(li) for li in lb.listeners.values()), key=lambda li: li.port))
+            groups = [backend.ec2_backend.get_security_group_from_id(group_id) for group_id in lb.security_groups or ()]
+            groups = [group for group in groups if group is not None]
+            listeners = tuple(sorted((listener_of(li, groups) for li in lb.listeners.values()), key=lambda li: li.port))
             load_balancers.append(LoadBalancer(lb.arn, lb.name, lb.type or "application", address_for(lb), listeners))
         target_groups.extend(target_group_of(group, faulted(group.arn)) for group in backend.target_groups.values())
     return ElbWorld(tuple(load_balancers), tuple(target_groups))

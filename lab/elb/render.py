@@ -494,9 +494,20 @@ def bind_line(lb: LoadBalancer, listener: Listener, certificate: Path | None) ->
     return line
 
 
+def admission(listener: Listener) -> list[str]:
+    """The security groups' inbound rules for the listener's port: a connection from any other source is
+    refused (*lab*: AWS drops it unanswered, so a client waits for its connect timeout)."""
+    if listener.admits is None:
+        return []
+    if not listener.admits:
+        return ["  # no inbound rule of the load balancer's security groups admits this port", "  tcp-request connection reject"]
+    return [f"  tcp-request connection reject unless {{ src {' '.join(listener.admits)} }}"]
+
+
 def frontend(lb: LoadBalancer, listener: Listener, map_file: Path, certificate: Path | None = None) -> list[str]:
     http = listener.is_http and lb.type != "network"
     lines = [f"frontend {frontend_name(lb, listener)}", f"  # {listener.arn}", f"  mode {'http' if http else 'tcp'}", bind_line(lb, listener, certificate)]
+    lines += admission(listener)
     if http:
         lines += [
             f"  http-request set-header X-Forwarded-Proto {listener.protocol.lower()}",

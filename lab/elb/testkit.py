@@ -8,11 +8,25 @@ connections, counting every failure (connection error or status >= 500).
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def status_from(source: str, host: str, port: int, path: str = "/") -> int | str:
+    """The status of GET ``path`` sent from the loopback address ``source``, or ``refused`` when the listener
+    drops the connection (its security groups admit no such source)."""
+    connection = http.client.HTTPConnection(host, port, timeout=10, source_address=(source, 0))
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return "refused"
+    finally:
+        connection.close()
 
 
 def free_port(address: str = "127.0.0.1") -> int:

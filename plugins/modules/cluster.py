@@ -35,6 +35,13 @@ options:
       - Compared as a set. Left as they are when not given.
     type: list
     elements: str
+  purge_capacity_providers:
+    description:
+      - V(false) adds O(capacity_providers) to those the cluster has and removes none, for a cluster that other
+        services share (a provider in use by a service cannot be removed anyway).
+      - V(true) makes the cluster's capacity providers exactly O(capacity_providers).
+    type: bool
+    default: true
   default_capacity_provider_strategy:
     description:
       - The default capacity provider strategy of the cluster.
@@ -143,6 +150,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     container_insights=dict(type="str", choices=["enabled", "disabled", "enhanced"]),
     capacity_providers=dict(type="list", elements="str"),
+    purge_capacity_providers=dict(type="bool", default=True),
     default_capacity_provider_strategy=dict(
         type="list",
         elements="dict",

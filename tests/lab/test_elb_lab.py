@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from lab.elb.testkit import TargetServer
+from lab.elb.testkit import TargetServer, status_from
 from lab.loadgen import LoadGenerator
 
 # Targets live outside the lab's address pools; the load balancers get the lab's own addresses.
@@ -59,8 +59,8 @@ class Env:
         self.subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
         self.suffix = uuid.uuid4().hex[:6]
 
-    def load_balancer(self, kind: str = "application") -> dict[str, Any]:
-        return self.elb.create_load_balancer(Name=f"lb-{kind[:3]}-{self.suffix}", Subnets=self.subnets, Type=kind)["LoadBalancers"][0]
+    def load_balancer(self, kind: str = "application", **more: Any) -> dict[str, Any]:
+        return self.elb.create_load_balancer(Name=f"lb-{kind[:3]}-{self.suffix}", Subnets=self.subnets, Type=kind, **more)["LoadBalancers"][0]
 
     def target_group(self, name: str, protocol: str = "HTTP", **health: Any) -> str:
         settings = dict(HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2, UnhealthyThresholdCount=2)
@@ -119,6 +119,39 @@ def test_load_balancer_dns_name_is_its_loopback_address_and_listeners_bind_there
     assert get(address, 8080) == (200, "web-1")
     (described,) = env.elb.describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]])["LoadBalancers"]
     assert described["DNSName"] == address and described["State"]["Code"] == "active"
+
+
+def test_security_groups_admit_only_the_sources_of_their_inbound_rules(lab: Any, env: Env, targets: Callable[[str], TargetServer]) -> None:
+    """A listener admits the source CIDRs that the load balancer's security groups allow on its port, and follows
+    rule changes; a port no rule allows admits nobody (a closed test listener).
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html
+    (the security groups must allow traffic to the load balancer on the listener ports)
+    """
+    ec2 = lab.client("ec2")
+    group = ec2.create_security_group(GroupName=f"lb-sg-{env.suffix}", Description="listeners", VpcId=env.vpc)["GroupId"]
+    one_host = {"IpProtocol": "tcp", "FromPort": 8090, "ToPort": 8090, "IpRanges": [{"CidrIp": "127.0.0.3/32"}]}
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[one_host])
+    lb = env.load_balancer(SecurityGroups=[group])
+    group_arn = env.target_group("sg")
+    env.register(group_arn, targets("sg-1"))
+    for port in (8090, 8091):
+        env.elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port, DefaultActions=[{"Type": "forward", "TargetGroupArn": group_arn}]
+        )
+    assert wait_for(lambda: env.states(group_arn) == {"healthy"})
+    address = lb["DNSName"]
+    assert wait_for(lambda: status_from("127.0.0.3", address, 8090) == 200)
+    assert [status_from(source, address, port) for source, port in [("127.0.0.1", 8090), ("127.0.0.3", 8091), ("127.0.0.1", 8091)]] == ["refused"] * 3
+
+    everyone_local = {"IpProtocol": "tcp", "FromPort": 8090, "ToPort": 8091, "IpRanges": [{"CidrIp": "127.0.0.0/8"}]}
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[everyone_local])
+    assert wait_for(lambda: status_from("127.0.0.1", address, 8091) == 200)
+    assert status_from("127.0.0.1", address, 8090) == 200
+
+    ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[one_host, everyone_local])
+    assert wait_for(lambda: status_from("127.0.0.3", address, 8090) == "refused")
+    assert status_from("127.0.0.1", address, 8091) == "refused"
 
 
 def test_describe_target_health_reports_unused_initial_healthy_unhealthy_and_draining(lab: Any, env: Env, targets: Callable[[str], TargetServer]) -> None:

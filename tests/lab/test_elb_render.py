@@ -10,10 +10,24 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from lab.elb.model import DEFAULT_PRIORITY, Action, Condition, ElbWorld, HealthCheck, Listener, LoadBalancer, Rule, Target, TargetGroup, WeightedGroup
+from lab.elb.model import (
+    DEFAULT_PRIORITY,
+    Action,
+    Condition,
+    ElbWorld,
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    Rule,
+    Target,
+    TargetGroup,
+    WeightedGroup,
+    admitted_sources,
+)
 from lab.elb.render import (
     BUCKETS,
     FAULT_CHECK_PORT,
@@ -21,6 +35,7 @@ from lab.elb.render import (
     Paths,
     ServerLine,
     Timing,
+    admission,
     apportion,
     backend_name,
     bucket_backends,
@@ -335,7 +350,7 @@ def full_world() -> ElbWorld:
         Rule("arn:rule/4", 4, (Condition("path-pattern", ("/empty",)),), Action("fixed-response", status=204)),
         default_rule(WeightedGroup(BLUE, 90), WeightedGroup(GREEN, 10)),
     )
-    alb = LoadBalancer("arn:lb/app", "web", "application", "127.0.1.1", (Listener(LISTENER, 80, "HTTP", rules),))
+    alb = LoadBalancer("arn:lb/app", "web", "application", "127.0.1.1", (Listener(LISTENER, 80, "HTTP", rules, admits=("10.0.0.0/8", "127.0.0.3/32")),))
     tcp_group = TargetGroup("arn:tg/tcp", "tcp", "TCP", 9000, HealthCheck(protocol="TCP"), targets=(Target("127.0.2.9", 9000),))
     nlb = LoadBalancer(
         "arn:lb/net",
@@ -344,7 +359,11 @@ def full_world() -> ElbWorld:
         "127.0.1.2",
         (
             Listener(
-                "arn:listener/net", 9000, "TCP", (Rule("arn:listener/net/default", DEFAULT_PRIORITY, (), Action("forward", (WeightedGroup(tcp_group.arn),))),)
+                "arn:listener/net",
+                9000,
+                "TCP",
+                (Rule("arn:listener/net/default", DEFAULT_PRIORITY, (), Action("forward", (WeightedGroup(tcp_group.arn),))),),
+                admits=(),
             ),
         ),
     )
@@ -384,3 +403,26 @@ def test_https_listeners_terminate_tls_with_the_lab_certificate(protocol: str, t
     text = render(world(default_rule(WeightedGroup(BLUE)), protocol=protocol), Paths(Path("/tmp/lab-elb")), {}, Timing(), tls).text
     assert bind in text.splitlines()
     assert f"X-Forwarded-Proto {protocol.lower()}" in text
+
+
+def test_a_listener_admits_the_sources_of_its_security_groups_inbound_rules() -> None:
+    """Rules for the port (or every protocol) give the sources; 0.0.0.0/0 or no group but the default one: everyone."""
+
+    def rule(cidr: str, low: int | None = 80, high: int | None = 80, protocol: str = "tcp", source_group: str = "") -> SimpleNamespace:
+        return SimpleNamespace(ip_protocol=protocol, from_port=low, to_port=high, ip_range={"CidrIp": cidr} if cidr else {}, source_group=source_group)
+
+    listeners = SimpleNamespace(is_default=False, ingress_rules=[rule("10.0.0.0/8", 80, 443), rule("127.0.0.3/32", 9000, 9000), rule("", source_group="sg-x")])
+    everything = SimpleNamespace(is_default=False, ingress_rules=[rule("192.0.2.0/24", None, None, protocol="-1"), rule("198.51.100.0/24", protocol="udp")])
+    default = SimpleNamespace(is_default=True, ingress_rules=[])
+    assert admitted_sources([listeners], 80) == ("10.0.0.0/8",)
+    assert admitted_sources([listeners], 9000) == ("127.0.0.3/32",)
+    assert admitted_sources([listeners], 8080) == ()
+    assert admitted_sources([listeners, everything, default], 8080) == ("192.0.2.0/24",)
+    assert admitted_sources([SimpleNamespace(is_default=False, ingress_rules=[rule("0.0.0.0/0")])], 80) is None
+    assert admitted_sources([default], 80) is None and admitted_sources([], 80) is None
+
+    assert admission(Listener(LISTENER, 80, "HTTP", ())) == []
+    assert admission(Listener(LISTENER, 80, "HTTP", (), admits=()))[-1] == "  tcp-request connection reject"
+    assert admission(Listener(LISTENER, 80, "HTTP", (), admits=("10.0.0.0/8", "127.0.0.3/32"))) == [
+        "  tcp-request connection reject unless { src 10.0.0.0/8 127.0.0.3/32 }"
+    ]

@@ -36,7 +36,7 @@ def ensure_cluster(context: Context, options: Mapping[str, Any]) -> dict:
             api.delete_cluster(client, name)
         return make_result("cluster", change, None, context.diff_mode)
 
-    desired = plan.desired_cluster(options)
+    desired = plan.desired_cluster(options, current)
     fields = plan.plan_cluster(desired, current, options["purge_tags"])
     after = merge(current, desired)
     after["tags"] = predict_tags(desired.get("tags"), (current or {}).get("tags", {}), options["purge_tags"])

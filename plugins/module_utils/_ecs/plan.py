@@ -30,13 +30,17 @@ CLUSTER_FIELDS = {
 }
 
 
-def desired_cluster(options: Mapping[str, Any]) -> dict:
-    """The cluster the options ask for, in the shape DescribeClusters returns."""
+def desired_cluster(options: Mapping[str, Any], current: Optional[Mapping[str, Any]] = None) -> dict:
+    """The cluster the options ask for, in the shape DescribeClusters returns.
+
+    With ``purge_capacity_providers`` false the capacity providers are the live ones (``current``) plus the given
+    ones, so a cluster other services share keeps its own."""
     desired: dict = {"clusterName": options["name"]}
     if options.get("container_insights") is not None:
         desired["settings"] = [{"name": "containerInsights", "value": options["container_insights"]}]
     if options.get("capacity_providers") is not None:
-        desired["capacityProviders"] = list(options["capacity_providers"])
+        kept = [] if options.get("purge_capacity_providers", True) or not current else list(current.get("capacityProviders") or [])
+        desired["capacityProviders"] = kept + [name for name in options["capacity_providers"] if name not in kept]
     if options.get("default_capacity_provider_strategy") is not None:
         desired["defaultCapacityProviderStrategy"] = [
             {"capacityProvider": item["capacity_provider"], "weight": item.get("weight") or 0, "base": item.get("base") or 0}

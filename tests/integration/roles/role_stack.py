@@ -60,6 +60,8 @@ class Stack:
                     "infrastructure_health_timeout": 2,
                     "infrastructure_healthy_threshold": 2,
                     "infrastructure_verification_minutes": self.verification_minutes,
+                    # deploy_verify_tasks read green on the test listener from this host; it admits nobody by default.
+                    "infrastructure_test_allowed_cidrs": ["127.0.0.1/32"],
                     **self.infrastructure,
                     **(infrastructure or {}),
                 },

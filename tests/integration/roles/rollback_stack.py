@@ -36,6 +36,8 @@ INFRASTRUCTURE_VARS = {
     "infrastructure_deregistration_delay": 2,
     "infrastructure_production_port": PROD_PORT,
     "infrastructure_test_port": TEST_PORT,
+    # The tests read green on the test listener from this host; it admits nobody by default.
+    "infrastructure_test_allowed_cidrs": ["127.0.0.1/32"],
 }
 
 

@@ -1,7 +1,11 @@
 """Where the infrastructure role puts a service in a VPC of the user's own (issue 28): the load balancer in public
-subnets, the tasks in private ones with no public IP (``infrastructure_assign_public_ip: auto``), cut over under
-load, re-run with no change; and the layouts it refuses before any mutating call (a VPC that does not exist,
-subnets of another VPC, an internet-facing load balancer in private subnets)."""
+subnets, the tasks in private ones with no public IP (``infrastructure_assign_public_ip: auto``), the test listener
+closed to all but one CIDR, cut over under load, re-run with no change; the test listener closed to everyone by
+default; and the layouts it refuses before any mutating call (a VPC that does not exist, subnets of another VPC,
+an internet-facing load balancer in private subnets).
+
+The lab's load balancers admit what their security groups' inbound rules admit (lab/ARCHITECTURE.md), so a
+closed listener is seen closed by a real client: requests are sent from chosen loopback addresses."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from moto_counting_server import mutating_calls
 from role_stack import Stack, recap
 
 from lab.ecs.sampleimage import SampleImages, ensure_sample_images
+from lab.elb.testkit import status_from
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +47,12 @@ def vpc(module_lab: Any) -> dict[str, Any]:
 def test_tasks_in_private_subnets_behind_a_public_load_balancer_cut_over_and_stay_put(
     module_lab: Any, images: SampleImages, vpc: dict[str, Any], tmp_path: Path
 ) -> None:
-    layout = {"infrastructure_vpc_id": vpc["id"], "infrastructure_load_balancer_subnets": vpc["public"], "infrastructure_task_subnets": vpc["private"]}
+    layout = {
+        "infrastructure_vpc_id": vpc["id"],
+        "infrastructure_load_balancer_subnets": vpc["public"],
+        "infrastructure_task_subnets": vpc["private"],
+        "infrastructure_test_allowed_cidrs": ["127.0.0.3/32"],
+    }
     stack = Stack(module_lab, images, "ecs", tmp_path, **layout)
     first = stack.play(images.v1, deploy=False)
     assert recap(first)["failed"] == 0, first.stdout[-4000:]
@@ -53,7 +63,13 @@ def test_tasks_in_private_subnets_behind_a_public_load_balancer_cut_over_and_sta
     assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(vpc["public"])
     stack.wait_version("1")
 
+    # The test listener answers the one CIDR given and refuses everyone else; production answers all.
+    dns = balancer["DNSName"]
+    assert [status_from(source, dns, 9000, "/version") for source in ("127.0.0.3", "127.0.0.1", "127.0.0.4")] == [200, "refused", "refused"]
+    assert status_from("127.0.0.1", dns, 80, "/version") == 200
+
     stack.cut_over_under_load(images.v2, "2")
+    assert status_from("127.0.0.3", dns, 9000, "/version") == 200 and status_from("127.0.0.1", dns, 9000, "/version") == "refused"
     stack.rerun_changes_nothing(images.v2)
 
 
@@ -89,7 +105,13 @@ def test_layouts_that_cannot_work_are_refused_before_any_change(module_lab: Any,
 
 
 def test_an_internal_load_balancer_with_tasks_in_the_same_private_subnets(module_lab: Any, images: SampleImages, vpc: dict[str, Any], tmp_path: Path) -> None:
-    layout = {"infrastructure_vpc_id": vpc["id"], "infrastructure_subnets": vpc["private"], "infrastructure_load_balancer_scheme": "internal"}
+    # infrastructure_test_allowed_cidrs as a user leaves it: the default, nobody.
+    layout = {
+        "infrastructure_vpc_id": vpc["id"],
+        "infrastructure_subnets": vpc["private"],
+        "infrastructure_load_balancer_scheme": "internal",
+        "infrastructure_test_allowed_cidrs": [],
+    }
     stack = Stack(module_lab, images, "rolling", tmp_path, **layout)
     first = stack.play(images.v1)
     assert recap(first)["failed"] == 0, first.stdout[-4000:]
@@ -98,6 +120,9 @@ def test_an_internal_load_balancer_with_tasks_in_the_same_private_subnets(module
     assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(vpc["private"])
     assert stack.service()["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
     stack.wait_version("1")
+    group = module_lab.client("ec2").describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{stack.name}-alb"]}])["SecurityGroups"][0]
+    assert [(rule["FromPort"], [r["CidrIp"] for r in rule["IpRanges"]]) for rule in group["IpPermissions"]] == [(80, ["0.0.0.0/0"])]
+    assert status_from("127.0.0.1", balancer["DNSName"], 9000, "/version") == "refused"
 
     # AWS cannot change a scheme: asking for internet-facing now is refused with what to do.
     mark = module_lab.app.mark()

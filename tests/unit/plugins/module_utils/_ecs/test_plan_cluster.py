@@ -38,6 +38,27 @@ def test_plan_cluster(overrides, purge, expected):
     assert plan_cluster(desired, current_cluster(LIVE), purge_tags=purge) == expected
 
 
+@pytest.mark.parametrize(
+    "given, purge, wanted, changed",
+    [
+        (["FARGATE"], True, ["FARGATE"], ["capacityProviders"]),  # exactly these: FARGATE_SPOT goes
+        (["FARGATE"], False, ["FARGATE", "FARGATE_SPOT"], []),  # a shared cluster keeps what it has
+        (["my-asg"], False, ["FARGATE", "FARGATE_SPOT", "my-asg"], ["capacityProviders"]),
+    ],
+)
+def test_capacity_providers_with_and_without_purge(given, purge, wanted, changed):
+    current = current_cluster(LIVE)
+    desired = desired_cluster({**BASE_OPTIONS, "capacity_providers": given, "purge_capacity_providers": purge}, current)
+    assert desired["capacityProviders"] == wanted
+    assert plan_cluster(desired, current) == changed
+
+
+def test_a_new_cluster_gets_the_given_capacity_providers_whatever_purge_says():
+    assert desired_cluster({**BASE_OPTIONS, "capacity_providers": ["FARGATE_SPOT"], "purge_capacity_providers": False}, None)["capacityProviders"] == [
+        "FARGATE_SPOT"
+    ]
+
+
 def test_plan_cluster_when_missing_lists_every_managed_field():
     desired = desired_cluster({**BASE_OPTIONS, "container_insights": "enabled", "tags": {"a": "b"}})
     assert plan_cluster(desired, None) == ["settings", "tags"]
