@@ -9,7 +9,7 @@ from typing import Any
 DOCUMENTATION = r"""
 name: listener_ingress
 short_description: The inbound rules of a load balancer's security group, from who may reach each listener
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes one entry per listener (its port, and the CIDRs and security groups that may reach it) and returns the
     O(amazon.aws.ec2_security_group#module:rules) that admit exactly those, one rule per kind of source.

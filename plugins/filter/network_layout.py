@@ -9,7 +9,7 @@ from typing import Any
 DOCUMENTATION = r"""
 name: network_layout
 short_description: Where a service's load balancer and tasks go in a VPC, and what is wrong with the input
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes the VPC's subnets and route tables (as C(amazon.aws.ec2_vpc_subnet_info) and C(amazon.aws.ec2_vpc_route_table_info)
     return them) and the subnets asked for, and returns the subnets of the load balancer and of the tasks, whether
