@@ -93,30 +93,24 @@ _value:
 """
 
 
-def _field(item: Mapping[str, Any], snake: str, camel: str) -> Any:
-    return item.get(snake, item.get(camel))
-
-
 def public_subnets(vpc_subnets: list[Mapping[str, Any]], route_tables: list[Mapping[str, Any]]) -> set[str]:
     """The subnets whose route table sends 0.0.0.0/0 to an internet gateway, and the default subnets."""
     explicit: dict[str, bool] = {}
     main_is_public = False
     for table in route_tables:
         to_internet = any(
-            _field(route, "destination_cidr_block", "DestinationCidrBlock") == "0.0.0.0/0"
-            and str(_field(route, "gateway_id", "GatewayId") or "").startswith("igw-")
-            for route in table.get("routes", table.get("Routes", []))
+            route.get("destination_cidr_block") == "0.0.0.0/0" and str(route.get("gateway_id") or "").startswith("igw-") for route in table.get("routes", [])
         )
-        for association in table.get("associations", table.get("Associations", [])):
-            subnet = _field(association, "subnet_id", "SubnetId")
+        for association in table.get("associations", []):
+            subnet = association.get("subnet_id")
             if subnet:
                 explicit[subnet] = to_internet
-            elif association.get("main", association.get("Main")):
+            elif association.get("main"):
                 main_is_public = to_internet
     found = set()
     for subnet in vpc_subnets:
-        subnet_id = _field(subnet, "subnet_id", "SubnetId")
-        if explicit.get(subnet_id, main_is_public) or _field(subnet, "default_for_az", "DefaultForAz"):
+        subnet_id = subnet.get("subnet_id")
+        if explicit.get(subnet_id, main_is_public) or subnet.get("default_for_az"):
             found.add(subnet_id)
     return found
 
@@ -139,7 +133,7 @@ def network_layout(layout: Mapping[str, Any]) -> dict[str, Any]:
         raise TypeError(f"network_layout takes a dict, got {type(layout).__name__}")
     vpc_id = layout.get("vpc_id") or ""
     vpc_subnets = list(layout.get("vpc_subnets") or [])
-    zones = {_field(s, "subnet_id", "SubnetId"): _field(s, "availability_zone", "AvailabilityZone") for s in vpc_subnets}
+    zones = {s.get("subnet_id"): s.get("availability_zone") for s in vpc_subnets}
     public = public_subnets(vpc_subnets, list(layout.get("route_tables") or []))
     shared = list(layout.get("subnets") or []) or sorted(zones)
     load_balancer = list(layout.get("load_balancer_subnets") or []) or shared

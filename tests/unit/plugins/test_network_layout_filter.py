@@ -37,9 +37,6 @@ def test_public_and_private_subnets_by_their_route_tables() -> None:
     # The main table decides for subnets without their own; a default subnet is public whatever moto's tables say.
     assert public_subnets(SUBNETS, [table(True, main=True), table(False, [PRIVATE_A, PRIVATE_B])]) == {PUBLIC_A, PUBLIC_B}
     assert public_subnets([subnet("subnet-d", "us-east-1a", default=True)], []) == {"subnet-d"}
-    # AWS's own casing, as boto3 returns it, reads the same.
-    boto = [{"Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-9"}], "Associations": [{"SubnetId": PRIVATE_A}]}]
-    assert public_subnets([{"SubnetId": PRIVATE_A, "AvailabilityZone": "us-east-1a"}], boto) == {PRIVATE_A}
 
 
 def test_separate_subnets_private_tasks_get_no_public_ip() -> None:
