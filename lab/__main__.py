@@ -24,6 +24,7 @@ from typing import Any
 
 from lab.calls import format_summary, read_calls, summarize
 from lab.config import LabConfig
+from lab.ecs.runtime import INSTANCE_LABEL
 from lab.state import State, process_start_time, same_process_alive
 
 UP_TIMEOUT = 60.0
@@ -160,6 +161,9 @@ def teardown(config: LabConfig) -> list[str]:
     for name, entry in state.containers().items():
         if not remove_container(entry.get("runtime", config.runtime), entry.get("id") or name):
             leftovers.append(f"container {name}")
+    for container_id in labelled_containers(config.runtime, config.instance):
+        if not remove_container(config.runtime, container_id):
+            leftovers.append(f"container {container_id[:12]}")
     for path in state.files():
         Path(path).unlink(missing_ok=True)
     clear_lab_dir(config)
@@ -237,6 +241,17 @@ def _wait_gone(pid: int, start_time: int | None, timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return not same_process_alive(pid, start_time)
+
+
+def labelled_containers(runtime: str, instance: str) -> list[str]:
+    """Containers this lab made that its state no longer names: a task container created
+    while serve was being stopped, or one whose removal failed after its task stopped."""
+    if not shutil.which(runtime):
+        return []
+    proc = subprocess.run(
+        [runtime, "ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={INSTANCE_LABEL}={instance}"], capture_output=True, text=True, timeout=60
+    )
+    return [line.strip() for line in proc.stdout.splitlines() if line.strip()]
 
 
 def remove_container(runtime: str, ident: str) -> bool:

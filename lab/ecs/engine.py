@@ -21,7 +21,7 @@ from lab import clock
 from lab.ecs import healthcheck, model
 from lab.ecs.healthcheck import HealthCheckSpec
 from lab.ecs.model import ContainerRecord, TargetRegistration, TaskRecord
-from lab.ecs.runtime import TASK_ARN_LABEL, ContainerEngineError, ContainerRuntime, ContainerSpec, PortPublish, resolve_image
+from lab.ecs.runtime import INSTANCE_LABEL, TASK_ARN_LABEL, ContainerEngineError, ContainerRuntime, ContainerSpec, PortPublish, resolve_image
 
 if TYPE_CHECKING:
     from lab.server import Lab
@@ -92,7 +92,7 @@ def container_specs(task: TaskRecord, task_definition: Any, instance: str, regis
                 command=list(definition["command"]) if definition.get("command") else None,
                 entry_point=list(definition["entryPoint"]) if definition.get("entryPoint") else None,
                 ports=tuple(ports) if index == 0 else (),
-                labels={TASK_ARN_LABEL: task.arn, "cutover.lab.ecs.container": definition["name"], "cutover.lab.instance": instance},
+                labels={TASK_ARN_LABEL: task.arn, "cutover.lab.ecs.container": definition["name"], INSTANCE_LABEL: instance},
                 network_of=None if index == 0 else owner_name,
                 working_dir=definition.get("workingDirectory"),
                 user=definition.get("user"),

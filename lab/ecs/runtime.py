@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 LAB_LABEL = "cutover.lab"
 TASK_ARN_LABEL = "cutover.lab.ecs.task-arn"
+INSTANCE_LABEL = "cutover.lab.instance"  # which lab made the container: `lab down` removes all of its own
 CONTAINER_NAME_LABEL = "cutover.lab.ecs.container"
 LAB_REGISTRY = "127.0.0.1:5000"
 

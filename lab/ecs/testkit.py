@@ -150,13 +150,13 @@ def healthy_count(elbv2: Any, target_group_arn: str) -> int:
     return sum(state == "healthy" for state in health_states(elbv2, target_group_arn).values())
 
 
-def version_at(url: str) -> str | None:
-    """The ``version`` the sample service reports at ``url``, or None when nothing answers."""
+def version_at(url: str, headers: dict[str, str] | None = None) -> str | None:
+    """The ``version`` the sample service reports at ``url`` (with ``headers``, a Host say), or None when nothing answers."""
     import json
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:
             return json.loads(response.read()).get("version")
     except (OSError, ValueError):
         return None

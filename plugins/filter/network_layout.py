@@ -55,6 +55,12 @@ options:
       scheme:
         description: V(internet-facing) or V(internal).
         type: str
+      existing_load_balancer:
+        description:
+          - The load balancer exists already (made elsewhere), so its subnets and scheme are not checked, the load balancer
+            subnets returned are empty, and O(_input.load_balancer_subnets) given is a problem.
+        type: bool
+        default: false
 """
 
 EXAMPLES = r"""
@@ -155,6 +161,14 @@ def network_layout(layout: Mapping[str, Any]) -> dict[str, Any]:
     if not tasks:
         problems.append(f"VPC {vpc_id} has no subnets: create them, or give infrastructure_vpc_id of a VPC that has")
 
+    if layout.get("existing_load_balancer"):
+        # The load balancer was made elsewhere: its subnets and scheme are its owner's.
+        if asked["infrastructure_load_balancer_subnets"]:
+            problems.append(
+                "infrastructure_load_balancer_subnets is for a load balancer the role creates; "
+                "with infrastructure_load_balancer the existing one keeps its own subnets: drop it"
+            )
+        load_balancer = []
     known_lb = [s for s in load_balancer if s in zones]
     by_zone: dict[str, list[str]] = {}
     for subnet in known_lb:
@@ -171,7 +185,7 @@ def network_layout(layout: Mapping[str, Any]) -> dict[str, Any]:
             f"an application load balancer needs subnets in at least two Availability Zones; {', '.join(known_lb)} "
             f"{'is' if len(known_lb) == 1 else 'are'} in {', '.join(sorted(by_zone))} only (infrastructure_load_balancer_subnets)"
         )
-    if layout.get("scheme", "internet-facing") == "internet-facing":
+    if load_balancer and layout.get("scheme", "internet-facing") == "internet-facing":
         private = [s for s in known_lb if s not in public]
         if private:
             problems.append(

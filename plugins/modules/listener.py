@@ -141,19 +141,33 @@ options:
     description:
       - The listener's rules. Not managed when not given.
       - Rules are matched by priority. With O(purge_rules=true) rules at priorities not listed are deleted.
+      - A rule with O(rules[].state=absent) deletes the live rule at its priority, if there is one, and leaves every
+        other rule alone when O(purge_rules=false). This lets a service that shares a listener remove only its own rule.
     type: list
     elements: dict
     suboptions:
       priority:
-        description: Priority of the rule, from 1 to 50000; lower goes first. Unique per listener.
+        description:
+          - Priority of the rule, from 1 to 50000; lower goes first. Unique per listener, and listed once whatever
+            the O(rules[].state).
         type: int
         required: true
+      state:
+        description:
+          - V(present) creates or updates the rule at O(rules[].priority); it needs O(rules[].conditions) and
+            O(rules[].action).
+          - V(absent) deletes the live rule at O(rules[].priority), and does nothing when there is none. Only
+            O(rules[].priority) is needed; O(rules[].conditions) and O(rules[].action) are ignored. An absent rule does
+            not count as listed for O(purge_rules).
+        type: str
+        choices: [present, absent]
+        default: present
       conditions:
         description:
           - What a request must match; all conditions must hold, and any value of one condition matches.
+          - Required when O(rules[].state=present).
         type: list
         elements: dict
-        required: true
         suboptions:
           field:
             description: What to match.
@@ -183,8 +197,8 @@ options:
         description:
           - What the rule does. Give exactly one of O(rules[].action.forward), O(rules[].action.fixed_response) or
             O(rules[].action.redirect), as for O(default_action).
+          - Required when O(rules[].state=present).
         type: dict
-        required: true
         suboptions:
           forward:
             description: Forward to one target group, or split traffic by weight between several.
@@ -259,7 +273,9 @@ options:
                 choices: [HTTP_301, HTTP_302]
                 default: HTTP_301
   purge_rules:
-    description: Delete rules whose priority is not in O(rules). Ignored when O(rules) is not given.
+    description:
+      - Delete rules whose priority is not in O(rules) with O(rules[].state=present). Ignored when O(rules) is not given.
+      - Set it to V(false) on a listener other services add their own rules to.
     type: bool
     default: true
   traffic_weights:
@@ -344,6 +360,15 @@ EXAMPLES = r"""
         protocol: HTTPS
         port: "443"
         status_code: HTTP_301
+
+- name: Remove this service's rule from a shared listener, leaving other services' rules and the default action alone
+  cutover.ecs.listener:
+    load_balancer: shop
+    port: 443
+    purge_rules: false
+    rules:
+      - priority: 20
+        state: absent
 
 - name: Remove the test listener
   cutover.ecs.listener:
@@ -491,10 +516,10 @@ ARGUMENT_SPEC = dict(
         elements="dict",
         options=dict(
             priority=dict(type="int", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
             conditions=dict(
                 type="list",
                 elements="dict",
-                required=True,
                 options=dict(
                     field=dict(
                         type="str",
@@ -510,8 +535,10 @@ ARGUMENT_SPEC = dict(
                     ),
                 ),
             ),
-            action=dict(type="dict", required=True, options=ACTION_OPTIONS, **ACTION_RULES),
+            action=dict(type="dict", options=ACTION_OPTIONS, **ACTION_RULES),
         ),
+        # A rule to delete (state=absent) needs only its priority.
+        required_if=[("state", "present", ("conditions", "action"))],
     ),
     purge_rules=dict(type="bool", default=True),
     traffic_weights=dict(type="str", choices=["managed", "ignore"], default="managed"),

@@ -120,6 +120,38 @@ def test_down_after_serve_was_killed_stops_children_and_containers(own_lab: LabH
             subprocess.run(["podman", "rm", "-f", "-t", "0", container_id], capture_output=True, timeout=60)
 
 
+def run_sleeper(image: str, name: str, instance: str) -> str:
+    run = subprocess.run(
+        ["podman", "run", "-d", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+        + ["--name", name, "--label", f"cutover.lab.instance={instance}", image, "/bin/sleep", "600"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def test_down_removes_its_own_unrecorded_containers_and_no_other_labs(own_lab: LabHandle, tiny_image: str) -> None:
+    """The lab's lifecycle (no AWS page): a task container the state no longer names (created while serve
+    was stopping, or left by a failed removal) is found by the lab's instance label; another lab's stays."""
+    lab = own_lab
+    assert lab.cli("up").returncode == 0
+    instance = LabConfig.from_env(lab.env).instance
+    mine = run_sleeper(tiny_image, f"{instance}-ecs-unrecorded-app", instance)
+    other = run_sleeper(tiny_image, f"cutover-lab-other-{lab.port}-app", f"cutover-lab-other-{lab.port}")
+    try:
+        assert mine[:12] not in json.dumps(lab.state()["containers"])
+        down = lab.cli("down")
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert not container_exists(mine)
+        assert container_exists(other)
+    finally:
+        for ident in (mine, other):
+            if container_exists(ident):
+                subprocess.run(["podman", "rm", "-f", "-t", "0", ident], capture_output=True, timeout=60)
+
+
 def test_up_after_a_crash_cleans_up_first(own_lab: LabHandle) -> None:
     """The lab's lifecycle (no AWS page): a stale state.json from a killed lab does not block the next up."""
     lab = own_lab

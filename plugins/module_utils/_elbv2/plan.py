@@ -563,12 +563,31 @@ class RuleModification(NamedTuple):
     fields: list
 
 
-def desired_rule(spec: Mapping[str, Any], resolve: Resolver) -> dict:
+RULE_STATES = ("present", "absent")
+
+
+def rule_state(spec: Mapping[str, Any]) -> str:
+    """``present`` (the default) or ``absent``: an absent rule only names the priority to delete."""
+    state = spec.get("state") or "present"
+    if state not in RULE_STATES:
+        raise InvalidInput(f"A rule's state is one of {', '.join(RULE_STATES)}, not {state!r}.")
+    return state
+
+
+def rule_priority(spec: Mapping[str, Any]) -> int:
     priority = int(spec["priority"])
     if not 1 <= priority <= 50000:
         raise InvalidInput(f"Rule priority {priority} is out of range; use 1 to 50000.")
+    return priority
+
+
+def desired_rule(spec: Mapping[str, Any], resolve: Resolver) -> dict:
+    """One rule with ``state=present``; conditions and an action are required for it."""
+    priority = rule_priority(spec)
     if not spec.get("conditions"):
-        raise InvalidInput(f"The rule with priority {priority} needs at least one condition.")
+        raise InvalidInput(f"The rule with priority {priority} needs at least one condition (or state=absent to delete the rule).")
+    if not spec.get("action"):
+        raise InvalidInput(f"The rule with priority {priority} needs an action (or state=absent to delete the rule).")
     return {
         "Priority": priority,
         "Conditions": sort_conditions(desired_condition(item) for item in spec["conditions"]),
@@ -576,16 +595,32 @@ def desired_rule(spec: Mapping[str, Any], resolve: Resolver) -> dict:
     }
 
 
-def desired_rules(specs: Optional[Iterable[Mapping]], resolve: Resolver) -> Optional[list]:
-    """The listener's rules sorted by priority; ``None`` means rules are not managed."""
-    if specs is None:
-        return None
-    rules = [desired_rule(spec, resolve) for spec in specs]
-    priorities = [rule["Priority"] for rule in rules]
-    duplicates = sorted({priority for priority in priorities if priorities.count(priority) > 1})
+def check_rule_priorities(specs: Iterable[Mapping]) -> None:
+    """Each priority is listed once, whatever its state: one priority cannot be both kept and deleted."""
+    listed: dict = {}
+    for spec in specs:
+        listed.setdefault(rule_priority(spec), []).append(rule_state(spec))
+    conflicts = sorted(priority for priority, states in listed.items() if len(set(states)) > 1)
+    if conflicts:
+        raise InvalidInput(f"Rule priority {', '.join(map(str, conflicts))} is listed both with state=present and state=absent; list it once.")
+    duplicates = sorted(priority for priority, states in listed.items() if len(states) > 1)
     if duplicates:
         raise InvalidInput(f"Two rules share priority {', '.join(map(str, duplicates))}; priorities must be unique.")
+
+
+def desired_rules(specs: Optional[Iterable[Mapping]], resolve: Resolver) -> Optional[list]:
+    """The listener's ``state=present`` rules sorted by priority; ``None`` means rules are not managed."""
+    if specs is None:
+        return None
+    specs = list(specs)
+    check_rule_priorities(specs)
+    rules = [desired_rule(spec, resolve) for spec in specs if rule_state(spec) == "present"]
     return sorted(rules, key=lambda rule: rule["Priority"])
+
+
+def absent_rule_priorities(specs: Optional[Iterable[Mapping]]) -> list:
+    """The priorities of the ``state=absent`` rules, sorted: their live rules are deleted whatever ``purge_rules`` says."""
+    return sorted(rule_priority(spec) for spec in specs or [] if rule_state(spec) == "absent")
 
 
 def current_rule(aws: Mapping[str, Any]) -> Optional[dict]:
@@ -618,16 +653,21 @@ def _rule_differences(desired: Mapping, current: Mapping) -> list:
     return [key for key in ("Conditions", "Actions") if desired[key] != current[key]]
 
 
-def group_rules(desired: Optional[list], current: Optional[list], purge: bool = True) -> tuple[list, list, list]:
+def group_rules(desired: Optional[list], current: Optional[list], purge: bool = True, absent: Iterable[int] = ()) -> tuple[list, list, list]:
     """(rules to add, rules to modify, rules to delete), matched by priority.
 
     A rule that changed keeps its ARN (ModifyRule), which ECS blue/green and
-    CodeDeploy refer to. ``desired=None`` leaves every rule alone.
+    CodeDeploy refer to. ``desired=None`` leaves every rule alone. The live
+    rules at the ``absent`` priorities are deleted even without ``purge``, and
+    an absent priority does not count as listed, so ``purge`` deletes it too.
     """
     if desired is None:
         return [], [], []
     live = {rule["Priority"]: rule for rule in current or []}
     wanted = {rule["Priority"] for rule in desired}
+    absent = set(absent)
+    if wanted & absent:
+        raise InvalidInput(f"Rule priority {', '.join(map(str, sorted(wanted & absent)))} cannot be both present and absent.")
     to_add = [rule for rule in desired if rule["Priority"] not in live]
     to_modify = []
     for rule in desired:
@@ -636,7 +676,7 @@ def group_rules(desired: Optional[list], current: Optional[list], purge: bool = 
             fields = _rule_differences(rule, existing)
             if fields:
                 to_modify.append(RuleModification(existing["RuleArn"], rule, fields))
-    to_delete = [rule for priority, rule in sorted(live.items()) if priority not in wanted] if purge else []
+    to_delete = [rule for priority, rule in sorted(live.items()) if priority in absent or (purge and priority not in wanted)]
     return to_add, to_modify, to_delete
 
 
@@ -665,7 +705,10 @@ def default_certificate(certificates: Optional[list]) -> Optional[str]:
 
 
 def desired_listener(options: Mapping[str, Any], load_balancer_arn: str, resolve: Resolver) -> dict:
-    """The listener the options ask for; ``Rules`` and other options not given are absent (not managed)."""
+    """The listener the options ask for; ``Rules`` and other options not given are absent (not managed).
+
+    ``Rules`` holds only the rules to keep; ``AbsentRules`` the priorities of the rules to delete.
+    """
     desired: dict = {"LoadBalancerArn": load_balancer_arn, "Port": options["port"]}
     certificates = options.get("certificates")
     optional = {
@@ -674,6 +717,8 @@ def desired_listener(options: Mapping[str, Any], load_balancer_arn: str, resolve
         "Certificates": certificate_list(certificates[0], certificates[1:]) if certificates else None,
         "DefaultActions": [desired_action(options["default_action"], resolve)] if options.get("default_action") else None,
         "Rules": desired_rules(options.get("rules"), resolve),
+        # The priorities of the rules to delete (rules[].state=absent); not a listener field.
+        "AbsentRules": absent_rule_priorities(options.get("rules")) or None,
         "Tags": dict(options["tags"]) if options.get("tags") is not None else None,
     }
     desired.update({key: value for key, value in optional.items() if value is not None})
@@ -760,7 +805,7 @@ def plan_listener(desired: Mapping[str, Any], current: Optional[Mapping[str, Any
     if current is None:
         check_listener_can_be_created(desired)
         return ListenerPlan(fields=sorted(managed), rules_to_add=list(desired.get("Rules") or []), tags_to_set=dict(desired.get("Tags") or {}))
-    to_add, to_modify, to_delete = group_rules(desired.get("Rules"), current.get("Rules"), purge_rules)
+    to_add, to_modify, to_delete = group_rules(desired.get("Rules"), current.get("Rules"), purge_rules, desired.get("AbsentRules") or ())
     tags_to_set, tags_to_remove = plan_tags(desired.get("Tags"), current.get("Tags", {}), purge_tags)
     return ListenerPlan(diff_fields(managed, current, LISTENER_FIELDS), to_add, to_modify, to_delete, tags_to_set, tags_to_remove)
 

@@ -60,8 +60,9 @@ class Stack:
                     "infrastructure_health_timeout": 2,
                     "infrastructure_healthy_threshold": 2,
                     "infrastructure_verification_minutes": self.verification_minutes,
-                    # deploy_verify_tasks read green on the test listener from this host; it admits nobody by default.
-                    "infrastructure_test_allowed_cidrs": ["127.0.0.1/32"],
+                    # deploy_verify_tasks read green on the test listener from this host; it admits nobody by default
+                    # (a shared load balancer's listeners are its owner's).
+                    **({} if self.shared else {"infrastructure_test_allowed_cidrs": ["127.0.0.1/32"]}),
                     **self.infrastructure,
                     **(infrastructure or {}),
                 },
@@ -96,10 +97,30 @@ class Stack:
                     "diff": False,
                 }
             )
+        return self._run(tasks, check)
+
+    def teardown(self, **teardown_vars: Any) -> subprocess.CompletedProcess[str]:
+        """The teardown role for this stack's service, in a playbook of its own."""
+        return self._run(
+            [{"name": "Tear down", "ansible.builtin.include_role": {"name": "cutover.ecs.teardown"}, "vars": {"teardown_name": self.name, **teardown_vars}}]
+        )
+
+    def _run(self, tasks: list[dict], check: bool = False) -> subprocess.CompletedProcess[str]:
         playbook = self.tmp / f"{self.name}.yml"
         playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}], sort_keys=False))
         command = [str(BIN / "ansible-playbook"), str(playbook), *(["--check", "--diff"] if check else [])]
         return subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=900)
+
+    @property
+    def shared(self) -> str:
+        """The shared load balancer's name (infrastructure_load_balancer), or empty."""
+        return self.infrastructure.get("infrastructure_load_balancer", "")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Host header of requests to this service: its rule's first host on a shared load balancer."""
+        hosts = self.infrastructure.get("infrastructure_rule_hosts") or []
+        return {"Host": hosts[0]} if hosts else {}
 
     def rollback(self) -> subprocess.CompletedProcess[str]:
         """ansible-playbook rollback.yml for this stack's service, as a user runs it."""
@@ -107,7 +128,7 @@ class Stack:
         return subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=900)
 
     def production_url(self) -> str:
-        dns = self.lab.client("elbv2").describe_load_balancers(Names=[self.name])["LoadBalancers"][0]["DNSName"]
+        dns = self.lab.client("elbv2").describe_load_balancers(Names=[self.shared or self.name])["LoadBalancers"][0]["DNSName"]
         port = self.infrastructure.get("infrastructure_production_port", 80)
         return f"http://{dns}:{port}/version"
 
@@ -117,13 +138,21 @@ class Stack:
     def cut_over_under_load(self, image: str, version: str, **play: Any) -> subprocess.CompletedProcess[str]:
         """Plays the stack with ``image`` while 50 requests a second go to production, waits for ``version``
         to answer; asserts the play did not fail and no request failed. Returns the play."""
-        with LoadGenerator(self.production_url(), rate=50) as load:
+        with LoadGenerator(self.production_url(), rate=50, headers=self.headers) as load:
             run = self.play(image, **play)
             self.wait_version(version)
         report = load.report()
         assert recap(run)["failed"] == 0, run.stdout[-4000:]
         assert report.total > 100 and report.failed == 0, report.failures()[:5]
         return run
+
+    def refused(self, **infrastructure: Any) -> str:
+        """Plays the infrastructure role with ``infrastructure``; asserts it failed with no mutating call and returns the output."""
+        mark = self.lab.app.mark()
+        run = self.play(self.images.v1, deploy=False, infrastructure=infrastructure)
+        assert run.returncode != 0 and recap(run)["failed"] == 1, run.stdout[-3000:]
+        assert mutating_calls(self.lab.app.since(mark)) == []
+        return run.stdout
 
     def rerun_changes_nothing(self, image: str, **play: Any) -> None:
         """Plays the stack again: no task reports a change and the lab sees no mutating call."""
@@ -137,7 +166,7 @@ class Stack:
         url = self.production_url()
 
         def probe() -> int:
-            streak["n"] = streak["n"] + 1 if version_at(url) == wanted else 0
+            streak["n"] = streak["n"] + 1 if version_at(url, self.headers) == wanted else 0
             return streak["n"]
 
         wait_for(f"{samples} answers of version {wanted}", probe, lambda n: n >= samples, timeout=120, interval=0.2)

@@ -73,29 +73,18 @@ def test_tasks_in_private_subnets_behind_a_public_load_balancer_cut_over_and_sta
     stack.rerun_changes_nothing(images.v2)
 
 
-def _refused(module_lab: Any, stack: Stack, **infrastructure: Any) -> str:
-    """Runs the stack's play with ``infrastructure``; asserts it failed with no mutating call and returns the output."""
-    mark = module_lab.app.mark()
-    run = stack.play(stack.images.v1, deploy=False, infrastructure=infrastructure)
-    assert run.returncode != 0 and recap(run)["failed"] == 1, run.stdout[-3000:]
-    assert mutating_calls(module_lab.app.since(mark)) == []
-    return run.stdout
-
-
 def test_layouts_that_cannot_work_are_refused_before_any_change(module_lab: Any, images: SampleImages, vpc: dict[str, Any], tmp_path: Path) -> None:
     stack = Stack(module_lab, images, "rolling", tmp_path)
     ec2 = module_lab.client("ec2")
     elsewhere = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
 
-    missing = _refused(module_lab, stack, infrastructure_vpc_id="vpc-0000000000000dead")
+    missing = stack.refused(infrastructure_vpc_id="vpc-0000000000000dead")
     assert "infrastructure_vpc_id: VPC vpc-0000000000000dead does not exist in this region" in missing
 
-    foreign = _refused(
-        module_lab, stack, infrastructure_vpc_id=vpc["id"], infrastructure_load_balancer_subnets=vpc["public"], infrastructure_task_subnets=[elsewhere]
-    )
+    foreign = stack.refused(infrastructure_vpc_id=vpc["id"], infrastructure_load_balancer_subnets=vpc["public"], infrastructure_task_subnets=[elsewhere])
     assert f"infrastructure_task_subnets: {elsewhere} is not a subnet of VPC {vpc['id']}" in foreign
 
-    private_balancer = _refused(module_lab, stack, infrastructure_vpc_id=vpc["id"], infrastructure_subnets=vpc["private"])
+    private_balancer = stack.refused(infrastructure_vpc_id=vpc["id"], infrastructure_subnets=vpc["private"])
     assert "an internet-facing load balancer needs public subnets" in private_balancer
     assert "infrastructure_load_balancer_scheme to internal" in private_balancer
 

@@ -102,6 +102,16 @@ def test_an_internal_load_balancer_may_sit_in_private_subnets() -> None:
     assert found["problems"] == [] and found["assign_public_ip"] is False
 
 
+def test_an_existing_load_balancer_keeps_its_own_subnets_and_scheme() -> None:
+    # Private subnets for everything would be refused for an internet-facing load balancer the role makes.
+    made = layout(subnets=[PRIVATE_A, PRIVATE_B], scheme="internet-facing")
+    assert made["load_balancer_subnets"] == [PRIVATE_A, PRIVATE_B] and len(made["problems"]) == 1
+    shared = layout(subnets=[PRIVATE_A, PRIVATE_B], scheme="internet-facing", existing_load_balancer=True)
+    assert shared["problems"] == [] and shared["load_balancer_subnets"] == [] and shared["task_subnets"] == [PRIVATE_A, PRIVATE_B]
+    asked = layout(load_balancer_subnets=[PUBLIC_A, PUBLIC_B], task_subnets=[PRIVATE_A], existing_load_balancer=True)
+    assert len(asked["problems"]) == 1 and asked["problems"][0].startswith("infrastructure_load_balancer_subnets is for a load balancer the role creates")
+
+
 def test_bad_input_to_the_filter() -> None:
     with pytest.raises(ValueError, match="auto, true or false"):
         layout(subnets=[PUBLIC_A, PUBLIC_B], assign_public_ip="maybe")

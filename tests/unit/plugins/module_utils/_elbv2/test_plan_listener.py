@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.plan import (
+    absent_rule_priorities,
     action_to_aws,
     apply_traffic_policy,
     current_action,
@@ -19,7 +20,9 @@ from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.plan import (
     desired_condition,
     desired_listener,
     desired_pairs,
+    desired_rules,
     effective_action,
+    effective_rules,
     group_rules,
     modify_listener_params,
     plan_certificates,
@@ -485,6 +488,117 @@ def test_rule_params():
         "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*", "/v2/*"]}}],
         "Actions": [{"Type": "forward", "TargetGroupArn": BLUE}],
     }
+
+
+# --- rules[].state=absent: a service on a shared listener deletes only its own rule ------------------------
+
+OTHER_RULE = aws_rule(30, [{"Field": "host-header", "HostHeaderConfig": {"Values": ["other.example.com"]}}], aws_single(RED))
+SHARED = [LIVE_API_RULE, LIVE_CANARY_RULE, OTHER_RULE]
+
+
+def absent(priority: int) -> dict:
+    """An absent rule as the module passes it: only the priority, the other suboptions None."""
+    return {"priority": priority, "state": "absent", "conditions": None, "action": None}
+
+
+@pytest.mark.parametrize(
+    "case, rules, live_rules, purge, expected",
+    [
+        ("absent at a live priority, without purge", [absent(20)], SHARED, False, ([], [], [20])),
+        ("absent at a priority not live, without purge", [absent(25)], SHARED, False, ([], [], [])),
+        ("absent on a listener without rules", [absent(20)], [], False, ([], [], [])),
+        ("absent next to a kept rule, without purge", [API_RULE, absent(20)], SHARED, False, ([], [], [20])),
+        ("absent next to a new rule, without purge", [with_rule(API_RULE, priority=5), absent(20)], SHARED, False, ([5], [], [20])),
+        ("absent and a changed rule, without purge", [with_rule(API_RULE, action=forward("red")), absent(20)], SHARED, False, ([], [(10, ["Actions"])], [20])),
+        # An absent priority is not listed, so purge deletes it (once) with every other unlisted rule.
+        ("absent with purge", [API_RULE, absent(20)], SHARED, True, ([], [], [20, 30])),
+        ("only absent rules with purge purges all", [absent(20)], SHARED, True, ([], [], [10, 20, 30])),
+        ("absent keeps its conditions and action unused", [with_rule(API_RULE, priority=20, state="absent")], SHARED, False, ([], [], [20])),
+        ("present is the default state", [with_rule(API_RULE, state=None)], SHARED, False, ([], [], [])),
+    ],
+)
+def test_absent_rules(case, rules, live_rules, purge, expected):
+    assert rule_plan(rules, live_rules, purge=purge) == expected, case
+
+
+def test_an_absent_rule_deletes_exactly_that_rule_arn_and_nothing_else():
+    current = live(aws_single(BLUE), SHARED)
+    desired, listener_plan = plan_for(options(None, [absent(20)]), current, purge_rules=False)
+    assert [rule["RuleArn"] for rule in listener_plan.rules_to_delete] == [LIVE_CANARY_RULE["RuleArn"]]
+    assert (listener_plan.fields, listener_plan.rules_to_add, listener_plan.rules_to_modify) == ([], [], [])
+    # Check mode and diff report it: a change named "Rules", and a prediction without the rule.
+    assert listener_plan.changed and listener_plan.summary == ["Rules"]
+    after = predict_listener(desired, current, listener_plan)
+    assert [rule["RuleArn"] for rule in after["Rules"]] == [LIVE_API_RULE["RuleArn"], OTHER_RULE["RuleArn"]]
+    assert after["DefaultActions"] == current["DefaultActions"]
+
+
+def test_an_absent_rule_that_is_gone_is_not_a_change():
+    current = live(aws_single(BLUE), [LIVE_API_RULE, OTHER_RULE])
+    desired, listener_plan = plan_for(options(None, [absent(20)]), current, purge_rules=False)
+    assert not listener_plan.changed and listener_plan.summary == []
+    assert predict_listener(desired, current, listener_plan)["Rules"] == current["Rules"]
+
+
+def test_absent_rules_are_never_created():
+    desired, listener_plan = plan_for(options(forward("blue"), [API_RULE, absent(20)]), None)
+    assert [rule["Priority"] for rule in listener_plan.rules_to_add] == [10]
+    assert [rule["Priority"] for rule in predict_listener(desired, None, listener_plan)["Rules"]] == [10]
+
+
+def test_absent_rules_are_kept_apart_from_the_desired_rules():
+    specs = [absent(30), API_RULE, absent(20)]
+    assert [rule["Priority"] for rule in desired_rules(specs, resolve)] == [10]
+    assert absent_rule_priorities(specs) == [20, 30]
+    assert absent_rule_priorities(None) == [] and absent_rule_priorities([API_RULE]) == []
+    desired = desired_listener(options(forward("blue"), specs), LB, resolve)
+    assert [rule["Priority"] for rule in desired["Rules"]] == [10]
+    assert desired["AbsentRules"] == [20, 30]
+    assert "AbsentRules" not in desired_listener(options(forward("blue"), [API_RULE]), LB, resolve)
+
+
+@pytest.mark.parametrize("mode, pairs", [("ignore", PAIR), ("managed", None)])
+def test_traffic_weights_ignore_absent_rules(mode, pairs):
+    """A live weighted rule at an absent priority is deleted, not kept for its weights."""
+    current = live(aws_single(BLUE), [LIVE_API_RULE, LIVE_CANARY_RULE])
+    desired, listener_plan = plan_for(options(None, [API_RULE, absent(20)]), current, mode, pairs, purge_rules=False)
+    assert [rule["Priority"] for rule in desired["Rules"]] == [10]
+    assert [rule["Priority"] for rule in effective_rules(desired["Rules"], current["Rules"], mode, desired_pairs(pairs, resolve))] == [10]
+    assert ([item.rule["Priority"] for item in listener_plan.rules_to_modify], [rule["Priority"] for rule in listener_plan.rules_to_delete]) == ([], [20])
+
+
+@pytest.mark.parametrize(
+    "rules, message",
+    [
+        ([API_RULE, absent(10)], "priority 10 is listed both with state=present and state=absent"),
+        ([absent(10), with_rule(API_RULE, state="present")], "priority 10 is listed both with state=present and state=absent"),
+        ([absent(20), absent(20)], "share priority 20"),
+        ([with_rule(API_RULE, action=None)], "priority 10 needs an action"),
+        ([{"priority": 10}], "priority 10 needs at least one condition"),
+        ([absent(0)], "out of range"),
+        ([absent(50001)], "out of range"),
+        ([with_rule(API_RULE, state="gone")], "not 'gone'"),
+    ],
+)
+def test_bad_rule_states_are_rejected(rules, message):
+    with pytest.raises(InvalidInput) as error:
+        desired_listener(options(forward("blue"), rules), LB, resolve)
+    assert message in str(error.value)
+
+
+def test_absent_needs_only_a_priority():
+    desired = desired_listener(options(forward("blue"), [{"priority": 20, "state": "absent"}]), LB, resolve)
+    assert (desired["Rules"], desired["AbsentRules"]) == ([], [20])
+
+
+def test_group_rules_refuses_a_priority_both_present_and_absent():
+    desired = desired_listener(options(forward("blue"), [API_RULE]), LB, resolve)
+    with pytest.raises(InvalidInput):
+        group_rules(desired["Rules"], current_rules([LIVE_API_RULE]), purge=False, absent=[10])
+
+
+def test_group_rules_without_desired_rules_ignores_absent():
+    assert group_rules(None, current_rules([LIVE_API_RULE]), purge=False, absent=[10]) == ([], [], [])
 
 
 # --- listener-level fields, creation, prediction --------------------------------------------------------
