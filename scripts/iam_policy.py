@@ -382,8 +382,8 @@ FLOW_DECLARATIONS = {
     "infrastructure_secrets": {"API_KEY": "arn:aws:ssm:us-east-1:123456789012:parameter/iam-flow/api-key"},
     "infrastructure_alarms": ["iam-flow-5xx"],
 }
-# Tags per deploy: the first tags every resource, the second drops one tag, so the policy allows what the
-# roles call to tag and to untag each kind of resource (infrastructure_purge_tags).
+# Tags per deploy (deploy.yml's cutover_tags): the first tags every resource, the second drops one tag, so the
+# policy allows what the roles call to tag and to untag each kind of resource, the ECR repository included.
 FLOW_TAGS = {"1": {"team": "iam-flow", "stage": "first"}, "2": {"team": "iam-flow"}}
 # Who may reach the test listener per deploy: the second changes it, so the policy allows revoking a rule.
 FLOW_TEST_CIDRS = {"1": ["127.0.0.1/32"], "2": ["127.0.0.2/32"]}
@@ -400,7 +400,7 @@ def flow_steps(strategies: Iterable[str], base_image: str) -> list[tuple[str, li
             extra = ["-e", f"cutover_version={version}", "-e", f"cutover_image_tag=v{version}", "-e", f"cutover_base_image={base_image}"]
             extra += [
                 "-e",
-                json.dumps({**FLOW_DECLARATIONS, "infrastructure_tags": FLOW_TAGS[version], "cutover_test_allowed_cidrs": FLOW_TEST_CIDRS[version]}),
+                json.dumps({**FLOW_DECLARATIONS, "cutover_tags": FLOW_TAGS[version], "cutover_test_allowed_cidrs": FLOW_TEST_CIDRS[version]}),
             ]
             steps.append((f"deploy {strategy} v{version}", ["deploy.yml", *common, *extra]))
         steps.append((f"rollback {strategy}", ["rollback.yml", *common]))

@@ -92,7 +92,8 @@ options:
   create_repository:
     description:
       - Create the ECR repository when it does not exist. When false, a missing repository is an error.
-      - The repository settings below are used only when it is created; an existing repository is left as it is.
+      - The repository settings below are used only when it is created; an existing repository is left as it is, but for
+        O(repository_tags).
     type: bool
     default: true
   scan_on_push:
@@ -105,8 +106,16 @@ options:
     choices: [MUTABLE, IMMUTABLE]
     default: MUTABLE
   repository_tags:
-    description: AWS tags of a repository this module creates.
+    description:
+      - AWS tags of the repository. A repository this module creates gets them; on one that exists they are converged
+        (values compared as text, see O(purge_repository_tags)), also when no image is built.
+      - Not given, an existing repository's tags are left as they are.
     type: dict
+  purge_repository_tags:
+    description:
+      - With O(repository_tags), remove the repository's tags that are not in it. Keys starting with C(aws:) are never removed.
+    type: bool
+    default: true
   registry:
     description:
       - Registry (C(host[:port])) to push to instead of the one in ECR's C(repositoryUri); the image URI becomes
@@ -207,6 +216,10 @@ pushed:
   description: Whether the image was pushed (would be, in check mode).
   returned: always
   type: bool
+repository_tags_changed:
+  description: Whether the tags of the existing repository were changed (would be, in check mode) to O(repository_tags).
+  returned: always
+  type: bool
 repository_uri:
   description: Where the image goes, without the tag.
   returned: always
@@ -248,6 +261,9 @@ repository:
     image_scanning_configuration:
       description: Scan-on-push setting of the repository.
       type: dict
+    tags:
+      description: The repository's tags after the run, as a dict (with O(repository_tags) on an existing repository).
+      type: dict
 output_lines:
   description: On a failed build, login or push, the builder's last output lines (passwords masked).
   returned: failure
@@ -280,6 +296,7 @@ ARGUMENT_SPEC = dict(
     scan_on_push=dict(type="bool", default=False),
     image_tag_mutability=dict(type="str", choices=["MUTABLE", "IMMUTABLE"], default="MUTABLE"),
     repository_tags=dict(type="dict"),
+    purge_repository_tags=dict(type="bool", default=True),
     registry=dict(type="str"),
     tls_verify=dict(type="bool"),
     timeout=dict(type="int", default=1800),

@@ -16,6 +16,8 @@ description:
     conditions compare as sets, and so do the values of each condition, because AWS ignores their order.
   - Rules are matched by priority. A rule whose conditions or action changed is modified in place and keeps its
     ARN (ECS blue/green and CodeDeploy refer to rule ARNs).
+  - O(tags) and O(purge_tags) are the listener's tags. A rule's own tags are set with O(rules[].tags), and
+    O(purge_tags) applies to them too.
   - B(Deployments own traffic weights.) A blue/green, canary or linear deployment (CodeDeploy or ECS-native)
     moves traffic by rewriting the forward actions of the production and test listeners. With
     O(traffic_weights=ignore) a re-run leaves that traffic split alone while it still fixes every other drift.
@@ -272,6 +274,15 @@ options:
                 type: str
                 choices: [HTTP_301, HTTP_302]
                 default: HTTP_301
+      tags:
+        description:
+          - Tags of the rule, as a dict. A new rule is created with them; the live rule at O(rules[].priority) gets
+            them with the same O(purge_tags) as the listener's tags (V(true) removes the rule's tags not given here).
+          - Values compare as text (the number C(3) and the string C('3') are the same value). Keys starting with
+            C(aws:) or C(cutover.ecs:) are never removed.
+          - Not managed when not given (the rule's tags are neither read nor changed). Ignored when
+            O(rules[].state=absent).
+        type: dict
   purge_rules:
     description:
       - Delete rules whose priority is not in O(rules) with O(rules[].state=present). Ignored when O(rules) is not given.
@@ -361,6 +372,23 @@ EXAMPLES = r"""
         port: "443"
         status_code: HTTP_301
 
+- name: Add this service's rule to a shared listener, tagged; other services' rules and their tags are left alone
+  cutover.ecs.listener:
+    load_balancer: shop
+    port: 443
+    purge_rules: false
+    rules:
+      - priority: 20
+        conditions:
+          - field: host-header
+            values: [api.example.com]
+        action:
+          forward:
+            target_group: shop-api
+        tags:
+          service: shop-api
+          team: payments
+
 - name: Remove this service's rule from a shared listener, leaving other services' rules and the default action alone
   cutover.ecs.listener:
     load_balancer: shop
@@ -445,6 +473,11 @@ listener:
           description: The rule's action, in the same form as O(default_action).
           type: list
           elements: dict
+        tags:
+          description:
+            - Tags of the rule. Only for rules whose O(rules[].tags) are given; other rules' tags are not read.
+          type: dict
+          sample: {"service": "shop-api"}
     tags:
       description: Tags of the listener.
       type: dict
@@ -536,6 +569,7 @@ ARGUMENT_SPEC = dict(
                 ),
             ),
             action=dict(type="dict", options=ACTION_OPTIONS, **ACTION_RULES),
+            tags=dict(type="dict"),
         ),
         # A rule to delete (state=absent) needs only its priority.
         required_if=[("state", "present", ("conditions", "action"))],

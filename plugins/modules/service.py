@@ -32,6 +32,7 @@ options:
     description: Name of the service.
     type: str
     required: true
+    aliases: [service]
   cluster:
     description:
       - Name or ARN of the cluster.
@@ -49,6 +50,7 @@ options:
     description: With O(state=absent), delete without scaling to 0 first.
     type: bool
     default: false
+    aliases: [force_deletion]
   task_definition:
     description:
       - The task definition, as a family (its latest ACTIVE revision), V(family:revision) or ARN. It is resolved to an
@@ -525,10 +527,10 @@ LOAD_BALANCER_OPTIONS = dict(
 )
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
+    name=dict(type="str", required=True, aliases=["service"]),
     cluster=dict(type="str", default="default"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    force_delete=dict(type="bool", default=False),
+    force_delete=dict(type="bool", default=False, aliases=["force_deletion"]),
     task_definition=dict(type="str"),
     desired_count=dict(type="int"),
     launch_type=dict(type="str", choices=["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]),

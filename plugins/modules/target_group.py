@@ -96,6 +96,7 @@ options:
       - Seconds a deregistering target keeps its in-flight requests (the C(deregistration_delay.timeout_seconds)
         attribute). AWS's default is 300.
     type: int
+    aliases: [deregistration_delay_timeout]
   attributes:
     description:
       - Other target group attributes by their AWS key, for example C(stickiness.enabled) or
@@ -251,7 +252,7 @@ ARGUMENT_SPEC = dict(
         ),
         mutually_exclusive=[["http_code", "grpc_code"]],
     ),
-    deregistration_delay=dict(type="int"),
+    deregistration_delay=dict(type="int", aliases=["deregistration_delay_timeout"]),
     attributes=dict(type="dict"),
     **TAG_ARGS,
 )

@@ -126,10 +126,12 @@ options:
       - A name is turned into an ARN in the caller's account (found with sts:GetCallerIdentity); give the ARN for a
         role in another account.
     type: str
+    aliases: [task_role_arn]
   execution_role:
     description:
       - The IAM role the ECS agent uses to pull images and write logs, as a name or an ARN (see O(task_role)).
     type: str
+    aliases: [execution_role_arn]
   requires_compatibilities:
     description: Launch types the definition is validated against, compared as a set.
     type: list
@@ -153,9 +155,11 @@ options:
         description: CPU architecture.
         type: str
         choices: [X86_64, ARM64]
+        aliases: [cpuArchitecture]
       operating_system_family:
         description: Operating system family, for example V(LINUX).
         type: str
+        aliases: [operatingSystemFamily]
   ephemeral_storage:
     description: Ephemeral storage of a Fargate task, in GiB (21 to 200).
     type: int
@@ -390,16 +394,16 @@ ARGUMENT_SPEC = dict(
     cpu=dict(type="str"),
     memory=dict(type="str"),
     network_mode=dict(type="str", choices=["awsvpc", "bridge", "host", "none"]),
-    task_role=dict(type="str"),
-    execution_role=dict(type="str"),
+    task_role=dict(type="str", aliases=["task_role_arn"]),
+    execution_role=dict(type="str", aliases=["execution_role_arn"]),
     requires_compatibilities=dict(type="list", elements="str", choices=["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]),
     volumes=dict(type="list", elements="dict"),
     placement_constraints=dict(type="list", elements="dict"),
     runtime_platform=dict(
         type="dict",
         options=dict(
-            cpu_architecture=dict(type="str", choices=["X86_64", "ARM64"]),
-            operating_system_family=dict(type="str"),
+            cpu_architecture=dict(type="str", choices=["X86_64", "ARM64"], aliases=["cpuArchitecture"]),
+            operating_system_family=dict(type="str", aliases=["operatingSystemFamily"]),
         ),
     ),
     ephemeral_storage=dict(type="int"),

@@ -228,7 +228,7 @@ def test_flow_steps_deploy_twice_per_strategy_then_rollback_and_teardown():
     second = steps[1][1]
     retagged = json.loads(second[second.index("-e", second.index("cutover_base_image=base:img")) + 1])
     # the second deploy drops a tag: the flow calls untag on every kind of resource
-    assert set(declared["infrastructure_tags"]) > set(retagged["infrastructure_tags"])
+    assert set(declared["cutover_tags"]) > set(retagged["cutover_tags"])
 
 
 def test_only_ansible_calls_are_checked_against_the_policy():

@@ -36,3 +36,18 @@ def get_authorization(client: Any) -> dict:
     if not data:
         return {}
     return data[0]
+
+
+@aws_call("list the ECR repository's tags")
+def list_tags(client: Any, arn: str) -> list:
+    return client.list_tags_for_resource(resourceArn=arn).get("tags", [])
+
+
+@aws_call("tag the ECR repository")
+def tag_repository(client: Any, arn: str, tags: dict) -> None:
+    client.tag_resource(resourceArn=arn, tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+
+
+@aws_call("untag the ECR repository")
+def untag_repository(client: Any, arn: str, keys: list) -> None:
+    client.untag_resource(resourceArn=arn, tagKeys=list(keys))

@@ -171,6 +171,21 @@ def describe_tags(client: Any, arn: str) -> list:
     return descriptions[0].get("Tags", []) if descriptions else []
 
 
+# DescribeTags takes up to 20 ARNs a call.
+DESCRIBE_TAGS_MAX_ARNS = 20
+
+
+@aws_call("describe the listener rules' tags")
+def describe_tags_by_arn(client: Any, arns: list) -> dict:
+    """The tags of several ELBv2 resources (listener rules), as ``{arn: [{Key, Value}]}``; no call for no ARN."""
+    unique = list(dict.fromkeys(arns))
+    found: dict = {}
+    for start in range(0, len(unique), DESCRIBE_TAGS_MAX_ARNS):
+        for description in client.describe_tags(ResourceArns=unique[start : start + DESCRIBE_TAGS_MAX_ARNS]).get("TagDescriptions", []):
+            found[description["ResourceArn"]] = description.get("Tags", [])
+    return found
+
+
 @aws_call("tag the ELBv2 resource")
 def add_tags(client: Any, arn: str, tags: dict) -> None:
     client.add_tags(ResourceArns=[arn], Tags=[{"Key": key, "Value": value} for key, value in tags.items()])

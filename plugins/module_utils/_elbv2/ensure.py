@@ -242,6 +242,16 @@ def _read_listener(client: Any, listener: Optional[dict]) -> Optional[dict]:
     return plan.current_listener(listener, certificates, api.describe_rules(client, arn), api.describe_tags(client, arn))
 
 
+def _with_managed_rule_tags(client: Any, listener: Optional[dict], desired: Mapping) -> Optional[dict]:
+    """The listener with the tags of the rules whose ``tags`` are given; no other rule's tags are read."""
+    if listener is None:
+        return None
+    arns = plan.rule_tag_arns(desired.get("Rules"), listener.get("Rules"))
+    if not arns:
+        return listener
+    return plan.with_rule_tags(listener, api.describe_tags_by_arn(client, arns))
+
+
 def _target_group_resolver(client: Any, context: Context) -> Callable[[str], str]:
     """Target-group names to ARNs, one lookup per name."""
     cache: dict = {}
@@ -268,6 +278,8 @@ def _apply_rules(client: Any, listener_arn: str, listener_plan: plan.ListenerPla
         api.modify_rule(client, **params)
     for rule in listener_plan.rules_to_add:
         api.create_rule(client, ListenerArn=listener_arn, **plan.rule_params(rule))
+    for change in listener_plan.rule_tags:
+        _apply_tags(client, change.rule_arn, change.tags_to_set, change.tags_to_remove)
     for rule in listener_plan.rules_to_delete:
         api.delete_rule(client, rule["RuleArn"])
 
@@ -315,6 +327,7 @@ def ensure_listener(context: Context, options: Mapping[str, Any]) -> dict:
         load_balancer_arn = load_balancer["LoadBalancerArn"]
     resolve = _target_group_resolver(client, context)
     desired = plan.desired_listener(options, load_balancer_arn, resolve)
+    current = _with_managed_rule_tags(client, current, desired)
     pairs = plan.desired_pairs(options.get("target_group_pairs"), resolve)
     desired = plan.apply_traffic_policy(desired, current, options["traffic_weights"], pairs)
     listener_plan = plan.plan_listener(desired, current, options["purge_rules"], options["purge_tags"])
@@ -330,4 +343,5 @@ def ensure_listener(context: Context, options: Mapping[str, Any]) -> dict:
     else:
         arn = current["ListenerArn"]
         _update_listener(client, desired, current, listener_plan)
-    return make_result("listener", change, _read_listener(client, api.describe_listener(client, arn)), context.diff_mode)
+    final = _with_managed_rule_tags(client, _read_listener(client, api.describe_listener(client, arn)), desired)
+    return make_result("listener", change, final, context.diff_mode)

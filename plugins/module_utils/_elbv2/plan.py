@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._compare import diff_fields
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
-from ansible_collections.cutover.ecs.plugins.module_utils._tags import plan_tags, predict_tags, tags_from_aws
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import as_text, plan_tags, predict_tags, tags_from_aws
 
 # A target-group name or ARN to its ARN (``ensure`` looks names up).
 Resolver = Callable[[str], str]
@@ -563,6 +563,15 @@ class RuleModification(NamedTuple):
     fields: list
 
 
+class RuleTagChange(NamedTuple):
+    """AddTags and RemoveTags for one live rule (its ARN), at ``priority``."""
+
+    rule_arn: str
+    priority: int
+    tags_to_set: dict
+    tags_to_remove: list
+
+
 RULE_STATES = ("present", "absent")
 
 
@@ -581,18 +590,32 @@ def rule_priority(spec: Mapping[str, Any]) -> int:
     return priority
 
 
+def desired_rule_tags(tags: Optional[Mapping]) -> Optional[dict]:
+    """A rule's ``tags`` as AWS keeps them (keys and values text); ``None`` means its tags are not managed."""
+    if tags is None:
+        return None
+    return as_text({str(key): value for key, value in tags.items()})
+
+
 def desired_rule(spec: Mapping[str, Any], resolve: Resolver) -> dict:
-    """One rule with ``state=present``; conditions and an action are required for it."""
+    """One rule with ``state=present``; conditions and an action are required for it.
+
+    ``Tags`` is there only when the rule's ``tags`` are given: a rule without it keeps whatever tags it has.
+    """
     priority = rule_priority(spec)
     if not spec.get("conditions"):
         raise InvalidInput(f"The rule with priority {priority} needs at least one condition (or state=absent to delete the rule).")
     if not spec.get("action"):
         raise InvalidInput(f"The rule with priority {priority} needs an action (or state=absent to delete the rule).")
-    return {
+    rule = {
         "Priority": priority,
         "Conditions": sort_conditions(desired_condition(item) for item in spec["conditions"]),
         "Actions": [desired_action(spec["action"], resolve)],
     }
+    tags = desired_rule_tags(spec.get("tags"))
+    if tags is not None:
+        rule["Tags"] = tags
+    return rule
 
 
 def check_rule_priorities(specs: Iterable[Mapping]) -> None:
@@ -640,6 +663,30 @@ def current_rules(rules: Optional[Iterable[Mapping]]) -> list:
     return sorted((rule for rule in found if rule is not None), key=lambda rule: rule["Priority"])
 
 
+def _tagged_priorities(desired: Optional[Iterable[Mapping]]) -> dict:
+    """Priority to desired tags, for the desired rules whose tags are managed."""
+    return {rule["Priority"]: rule["Tags"] for rule in desired or [] if rule.get("Tags") is not None}
+
+
+def rule_tag_arns(desired: Optional[Iterable[Mapping]], current: Optional[Iterable[Mapping]]) -> list:
+    """The ARNs of the live rules whose tags must be read: those at the priority of a desired rule with ``Tags``.
+
+    Other rules' tags are neither read nor changed.
+    """
+    tagged = _tagged_priorities(desired)
+    return [rule["RuleArn"] for rule in current or [] if rule["Priority"] in tagged and rule.get("RuleArn")]
+
+
+def with_rule_tags(listener: Optional[Mapping], tags_by_arn: Mapping[str, Optional[list]]) -> Optional[dict]:
+    """The listener with ``Tags`` (a dict) on each rule whose tags were read (DescribeTags lists per ARN)."""
+    if listener is None:
+        return None
+    rules = [
+        {**rule, "Tags": tags_from_aws(tags_by_arn[rule["RuleArn"]])} if rule.get("RuleArn") in tags_by_arn else rule for rule in listener.get("Rules", [])
+    ]
+    return {**listener, "Rules": rules}
+
+
 def effective_rules(desired: Optional[list], current: Optional[list], traffic_weights: str, pairs: Iterable[frozenset] = ()) -> Optional[list]:
     """Desired rules with :func:`effective_action` applied against the live rule of the same priority."""
     if desired is None:
@@ -651,6 +698,23 @@ def effective_rules(desired: Optional[list], current: Optional[list], traffic_we
 
 def _rule_differences(desired: Mapping, current: Mapping) -> list:
     return [key for key in ("Conditions", "Actions") if desired[key] != current[key]]
+
+
+def plan_rule_tags(desired: Optional[list], current: Optional[list], purge_tags: bool = True) -> list:
+    """A :class:`RuleTagChange` for each live rule whose managed tags differ, matched by priority.
+
+    Rules without desired ``Tags`` are left alone; a new rule gets its tags from CreateRule instead.
+    Values compare as text and ``aws:``/``cutover.ecs:`` keys are never removed (:func:`plan_tags`).
+    """
+    tagged = _tagged_priorities(desired)
+    changes = []
+    for rule in current or []:
+        if rule["Priority"] not in tagged:
+            continue
+        to_set, to_remove = plan_tags(tagged[rule["Priority"]], rule.get("Tags", {}), purge_tags)
+        if to_set or to_remove:
+            changes.append(RuleTagChange(rule["RuleArn"], rule["Priority"], to_set, to_remove))
+    return changes
 
 
 def group_rules(desired: Optional[list], current: Optional[list], purge: bool = True, absent: Iterable[int] = ()) -> tuple[list, list, list]:
@@ -776,17 +840,21 @@ class ListenerPlan:
     rules_to_delete: list = field(default_factory=list)
     tags_to_set: dict = field(default_factory=dict)
     tags_to_remove: list = field(default_factory=list)
+    # Tag changes of live rules (AddTags/RemoveTags on the rule ARN); a new rule's tags go with CreateRule.
+    rule_tags: list = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.fields or self.rules_to_add or self.rules_to_modify or self.rules_to_delete or self.tags_to_set or self.tags_to_remove)
+        return bool(self.summary)
 
     @property
     def summary(self) -> list:
-        """Names of what changes, for the result and the diff."""
+        """Names of what changes, for the result and the diff: ``RuleTags`` when only rule tags change."""
         names = list(self.fields)
         if self.rules_to_add or self.rules_to_modify or self.rules_to_delete:
             names.append("Rules")
+        if self.rule_tags:
+            names.append("RuleTags")
         if self.tags_to_set or self.tags_to_remove:
             names.append("Tags")
         return names
@@ -807,7 +875,8 @@ def plan_listener(desired: Mapping[str, Any], current: Optional[Mapping[str, Any
         return ListenerPlan(fields=sorted(managed), rules_to_add=list(desired.get("Rules") or []), tags_to_set=dict(desired.get("Tags") or {}))
     to_add, to_modify, to_delete = group_rules(desired.get("Rules"), current.get("Rules"), purge_rules, desired.get("AbsentRules") or ())
     tags_to_set, tags_to_remove = plan_tags(desired.get("Tags"), current.get("Tags", {}), purge_tags)
-    return ListenerPlan(diff_fields(managed, current, LISTENER_FIELDS), to_add, to_modify, to_delete, tags_to_set, tags_to_remove)
+    rule_tags = plan_rule_tags(desired.get("Rules"), current.get("Rules"), purge_tags)
+    return ListenerPlan(diff_fields(managed, current, LISTENER_FIELDS), to_add, to_modify, to_delete, tags_to_set, tags_to_remove, rule_tags)
 
 
 def predict_listener(desired: Mapping[str, Any], current: Optional[Mapping[str, Any]], listener_plan: ListenerPlan, purge_tags: bool = True) -> dict:
@@ -818,9 +887,19 @@ def predict_listener(desired: Mapping[str, Any], current: Optional[Mapping[str, 
     kept = [rule for rule in (current or {}).get("Rules", []) if rule["Priority"] not in deleted]
     changed = {item.rule["Priority"]: {**item.rule, "RuleArn": item.rule_arn} for item in listener_plan.rules_to_modify}
     rules = [changed.get(rule["Priority"], rule) for rule in kept] + list(listener_plan.rules_to_add)
-    after["Rules"] = sorted(rules, key=lambda rule: rule["Priority"])
+    after["Rules"] = sorted(_predict_rule_tags(rules, desired.get("Rules"), (current or {}).get("Rules"), purge_tags), key=lambda rule: rule["Priority"])
     after["Tags"] = predict_tags(desired.get("Tags"), (current or {}).get("Tags"), purge_tags)
     return after
+
+
+def _predict_rule_tags(rules: list, desired: Optional[list], current: Optional[list], purge_tags: bool) -> list:
+    """Each rule whose tags are managed with its tags after the run; other rules as they are."""
+    tagged = _tagged_priorities(desired)
+    live = {rule["Priority"]: rule.get("Tags") for rule in current or []}
+    return [
+        {**rule, "Tags": predict_tags(tagged[rule["Priority"]], live.get(rule["Priority"]), purge_tags)} if rule["Priority"] in tagged else rule
+        for rule in rules
+    ]
 
 
 def plan_certificates(desired: Optional[list], current: Optional[list]) -> tuple[Optional[str], list, list]:
@@ -872,5 +951,8 @@ def create_listener_params(desired: Mapping[str, Any]) -> dict:
 
 
 def rule_params(rule: Mapping[str, Any]) -> dict:
-    """CreateRule's parameters for one rule (the caller adds ListenerArn)."""
-    return {"Priority": rule["Priority"], "Conditions": copy.deepcopy(rule["Conditions"]), "Actions": actions_to_aws(rule["Actions"])}
+    """CreateRule's parameters for one rule (the caller adds ListenerArn); the rule's tags, when given, go with it."""
+    params = {"Priority": rule["Priority"], "Conditions": copy.deepcopy(rule["Conditions"]), "Actions": actions_to_aws(rule["Actions"])}
+    if rule.get("Tags"):
+        params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(rule["Tags"].items())]
+    return params

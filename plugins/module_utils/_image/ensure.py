@@ -22,6 +22,7 @@ from ansible_collections.cutover.ecs.plugins.module_utils._ecr.plan import Crede
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._image import commands, git, registry, runner
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Change, Context, make_result
+from ansible_collections.cutover.ecs.plugins.module_utils._tags import plan_tags, predict_tags, tags_from_aws
 
 BUILD_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
@@ -125,7 +126,12 @@ def ensure_image(context: Context, options: Mapping[str, Any]) -> dict:
     repository = plan.current_repository(api.describe_repository(ecr, request.repository))
     if repository is None and options["push"] and not options["create_repository"]:
         raise CutoverError(f"The ECR repository {request.repository} does not exist; create it or set create_repository: true", option="create_repository")
+    retag = _repository_tags(ecr, repository, options)
+    if retag.changed and not context.check_mode:
+        retag.apply(ecr, repository["repositoryArn"])
     shown_repository = repository or plan.predicted_repository(desired, login.authorization.get("proxyEndpoint") or "")
+    if retag.after is not None:
+        shown_repository = {**shown_repository, "tags": retag.after}
     target = _Target.of(shown_repository, request.registry, tag, options.get("tls_verify"))
 
     builder: Optional[str] = None
@@ -139,9 +145,11 @@ def ensure_image(context: Context, options: Mapping[str, Any]) -> dict:
     image_plan = plan.plan_image(present, options["force"], options["push"])
 
     before = {"image_uri": target.image if present else None, "digest": present_digest}
-    report = dict(tag=tag, commit=plan.commit_label(source), dirty=bool(source and source.dirty))
+    report = dict(tag=tag, commit=plan.commit_label(source), dirty=bool(source and source.dirty), repository_tags_changed=retag.changed)
     if not image_plan.changed:
-        change = Change("none", before=before, after=before)
+        change = Change("update", before={**before, "repository_tags": retag.before}, after={**before, "repository_tags": retag.after})
+        if not retag.changed:
+            change = Change("none", before=before, after=before)
         return _result(context, change, shown_repository, target, digest=present_digest, built=False, pushed=False, builder=builder, **report)
 
     builder = builder or _select_builder(options["builder"])
@@ -163,6 +171,38 @@ def ensure_image(context: Context, options: Mapping[str, Any]) -> dict:
     digest = _build_and_push(builder, spec, target, login if image_plan.push else None, options.get("timeout"))
     change.after = {"image_uri": target.image, "digest": digest}
     return _result(context, change, repository or shown_repository, target, digest=digest, built=True, pushed=image_plan.push, builder=builder, **report)
+
+
+@dataclass(frozen=True)
+class _Retag:
+    """The tags of an existing repository: before, after, and what to set and remove (``before=None``: not managed)."""
+
+    before: Optional[dict] = None
+    after: Optional[dict] = None
+    to_set: Optional[dict] = None
+    to_remove: tuple = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.to_set or self.to_remove)
+
+    def apply(self, ecr: Any, arn: str) -> None:
+        if self.to_set:
+            api.tag_repository(ecr, arn, self.to_set)
+        if self.to_remove:
+            api.untag_repository(ecr, arn, list(self.to_remove))
+
+
+def _repository_tags(ecr: Any, repository: Optional[Mapping[str, Any]], options: Mapping[str, Any]) -> _Retag:
+    """``repository_tags`` on a repository that exists: compared as text, purged unless told not to, ``aws:`` keys kept
+    (a repository this run creates gets them from CreateRepository)."""
+    desired = options.get("repository_tags")
+    if repository is None or desired is None:
+        return _Retag()
+    current = tags_from_aws(api.list_tags(ecr, repository["repositoryArn"]))
+    purge = options.get("purge_repository_tags", True)
+    to_set, to_remove = plan_tags(desired, current, purge)
+    return _Retag(current, predict_tags(desired, current, purge), to_set, tuple(to_remove))
 
 
 @dataclass(frozen=True)

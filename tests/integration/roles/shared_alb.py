@@ -57,7 +57,15 @@ def check_wiring(module_lab: Any, shared: dict[str, Any], stack: Stack, rules: l
 
 
 def service_on(module_lab: Any, images: SampleImages, tmp: Path, shared: dict[str, Any], host: str, strategy: str = "ecs", **more: Any) -> Stack:
-    return Stack(module_lab, images, strategy, tmp, infrastructure_load_balancer=shared["name"], infrastructure_rule_hosts=[host], **more)
+    tags = {"team": host.split(".")[0], "cost-center": 4410}
+    return Stack(
+        module_lab, images, strategy, tmp, infrastructure_load_balancer=shared["name"], infrastructure_rule_hosts=[host], infrastructure_tags=tags, **more
+    )
+
+
+def tags_of(module_lab: Any, rules: list[dict]) -> list[dict[str, str]]:
+    found = module_lab.client("elbv2").describe_tags(ResourceArns=[rule["RuleArn"] for rule in rules])["TagDescriptions"]
+    return [{tag["Key"]: tag["Value"] for tag in item["Tags"]} for item in found]
 
 
 def rules_of(module_lab: Any, shared: dict[str, Any]) -> dict[int, list[dict]]:
@@ -113,11 +121,21 @@ def two_services_cut_over_on_their_own(module_lab: Any, images: SampleImages, sh
     assert own_rules(rules, shop)[0]["Conditions"][0]["HostHeaderConfig"]["Values"] == ["shop.example.com"]
     for stack in (shop, blog):
         check_wiring(module_lab, shared, stack, own_rules(rules, stack))
+    assert tags_of(module_lab, own_rules(rules, shop)) == [{"team": "shop", "cost-center": "4410"}] * 2
 
     cut_over_beside(module_lab, shared, shop, blog, images.v2, "2", "1")
     shop.rerun_changes_nothing(images.v2)
     cut_over_beside(module_lab, shared, blog, shop, images.v2, "2", "2")
     blog.rerun_changes_nothing(images.v2)
+
+    # Tags taken out of the input leave the rules (an aws: tag set elsewhere stays), and nothing else changes.
+    before = rules_of(module_lab, shared)
+    blog_rules = own_rules(before, blog)
+    module_lab.client("elbv2").add_tags(ResourceArns=[blog_rules[0]["RuleArn"]], Tags=[{"Key": "aws:cloudformation:stack-name", "Value": "elsewhere"}])
+    untagged = blog.play(images.v2, deploy=False, infrastructure={"infrastructure_tags": {}})
+    assert recap(untagged)["failed"] == 0, untagged.stdout[-4000:]
+    assert tags_of(module_lab, blog_rules) == [{"aws:cloudformation:stack-name": "elsewhere"}, {}]
+    assert own_rules(rules_of(module_lab, shared), shop) == own_rules(before, shop)
 
     # Teardown of one service removes its rules only: the other still answers, the listeners and the other team's rule stay.
     down = shop.teardown(teardown_load_balancer=shared["name"])

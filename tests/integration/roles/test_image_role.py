@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
 import yaml
@@ -122,6 +123,28 @@ def test_role_tests_builds_pushes_and_writes_definitions(run_module, registry, b
     assert task_results(output)[DEFINITIONS_TASK].get("skipped") is True
     after = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if ".git" not in path.parts)
     assert after == [path for path in before if path != definitions.relative_to(tmp_path)]
+
+    # The repository's tags follow image_repository_tags on a run that builds nothing (issue 28): set, then one taken
+    # out is removed while a tag AWS set (aws:) stays; a number compares as text, so a re-run changes nothing.
+    ecr = boto3.client("ecr", endpoint_url=run_module.env["AWS_URL"], region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    arn = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]["repositoryArn"]
+
+    def repository_tags() -> dict[str, str]:
+        return {tag["Key"]: tag["Value"] for tag in ecr.list_tags_for_resource(resourceArn=arn)["tags"]}
+
+    for tags, wanted in (
+        ({"team": "shop", "stage": "one"}, {"team": "shop", "stage": "one"}),
+        ({"team": "shop", "cost-center": 4410}, {"team": "shop", "cost-center": "4410", "aws:cloudformation:stack-name": "outside"}),
+    ):
+        if "cost-center" in tags:
+            ecr.tag_resource(resourceArn=arn, tags=[{"Key": "aws:cloudformation:stack-name", "Value": "outside"}])
+        rc, output = run_playbook(run_module, tmp_path, {**unasked, "image_repository_tags": tags})
+        assert rc == 0, json.dumps(output)[-3000:]
+        results = task_results(output)
+        assert results[BUILD_TASK]["changed"] is True and results[BUILD_TASK]["built"] is False, results[BUILD_TASK]
+        assert repository_tags() == wanted
+    rc, output = run_playbook(run_module, tmp_path, {**unasked, "image_repository_tags": {"team": "shop", "cost-center": 4410}})
+    assert rc == 0 and BUILD_TASK not in task_results(output), json.dumps(output)[-3000:]
 
 
 def test_failing_service_test_stops_before_the_build(run_module, registry, base_image, tmp_path):

@@ -20,6 +20,7 @@ from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.plan import (
     desired_condition,
     desired_listener,
     desired_pairs,
+    desired_rule_tags,
     desired_rules,
     effective_action,
     effective_rules,
@@ -27,9 +28,12 @@ from ansible_collections.cutover.ecs.plugins.module_utils._elbv2.plan import (
     modify_listener_params,
     plan_certificates,
     plan_listener,
+    plan_rule_tags,
     predict_listener,
     rule_params,
+    rule_tag_arns,
     same_traffic_targets,
+    with_rule_tags,
 )
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
 
@@ -706,3 +710,135 @@ def test_tags_are_planned():
     current = live(aws_single(BLUE), tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
     _desired, listener_plan = plan_for({**options(forward("blue")), "tags": {"a": "2"}}, current)
     assert (listener_plan.tags_to_set, listener_plan.tags_to_remove, listener_plan.summary) == ({"a": "2"}, ["b"], ["Tags"])
+
+
+# --- rules[].tags: managed per rule when given, with the listener's purge_tags ------------------------------------------
+
+KEPT_LIVE = {"aws:cloudformation:stack-name": "infra", "cutover.ecs:owner": "rollback"}
+
+
+def tagged_live(tags: dict, rules=(LIVE_API_RULE, LIVE_CANARY_RULE)) -> dict:
+    """The live listener with the tags of rule 10 read (as ensure reads them), rule 20's not read."""
+    current = live(aws_single(BLUE), list(rules))
+    return with_rule_tags(current, {LIVE_API_RULE["RuleArn"]: [{"Key": key, "Value": value} for key, value in tags.items()]})
+
+
+def tag_plan(tags, live_tags: dict, purge_tags: bool = True):
+    current = tagged_live(live_tags)
+    # Rule 20 is another service's: not listed, not purged.
+    desired = desired_listener(options(forward("blue"), [with_rule(API_RULE, tags=tags)]), LB, resolve)
+    return desired, current, plan_listener(desired, current, purge_rules=False, purge_tags=purge_tags)
+
+
+@pytest.mark.parametrize(
+    "case, tags, live_tags, purge, expected",
+    [
+        ("same tags", {"a": "1"}, {"a": "1"}, True, None),
+        ("a number equals its text", {"n": 3, "on": True}, {"n": "3", "on": "True"}, True, None),
+        ("a changed value", {"a": "2"}, {"a": "1"}, True, ({"a": "2"}, [])),
+        ("a new key", {"a": "1", "b": 2}, {"a": "1"}, True, ({"b": "2"}, [])),
+        ("an extra live key is purged", {"a": "1"}, {"a": "1", "old": "x"}, True, ({}, ["old"])),
+        ("an extra live key is kept without purge", {"a": "1"}, {"a": "1", "old": "x"}, False, None),
+        ("aws: and cutover.ecs: keys are never purged", {"a": "1"}, {"a": "1", **KEPT_LIVE}, True, None),
+        ("empty tags purge all but the kept keys", {}, {"a": "1", **KEPT_LIVE}, True, ({}, ["a"])),
+        ("empty tags without purge change nothing", {}, {"a": "1"}, False, None),
+        ("set and remove at once", {"a": "2"}, {"a": "1", "b": "1", **KEPT_LIVE}, True, ({"a": "2"}, ["b"])),
+    ],
+)
+def test_rule_tags(case, tags, live_tags, purge, expected):
+    _desired, _current, listener_plan = tag_plan(tags, live_tags, purge)
+    changes = [(item.rule_arn, item.priority, item.tags_to_set, item.tags_to_remove) for item in listener_plan.rule_tags]
+    assert changes == ([] if expected is None else [(LIVE_API_RULE["RuleArn"], 10, *expected)]), case
+    # Tags never make a rule "modified" (ModifyRule): they have their own calls.
+    assert listener_plan.rules_to_modify == [] and listener_plan.fields == []
+    assert listener_plan.changed is (expected is not None)
+    assert listener_plan.summary == ([] if expected is None else ["RuleTags"])
+
+
+def test_plan_rule_tags_needs_a_live_rule_and_desired_tags():
+    current = tagged_live({"a": "1"})["Rules"]
+    tagged = desired_listener(options(forward("blue"), [with_rule(API_RULE, tags={"a": "2"})]), LB, resolve)["Rules"]
+    assert [item.tags_to_set for item in plan_rule_tags(tagged, current)] == [{"a": "2"}]
+    assert plan_rule_tags(None, current) == [] and plan_rule_tags(tagged, None) == [] and plan_rule_tags(tagged, []) == []
+
+
+def test_rule_tags_not_given_are_not_managed():
+    current = tagged_live({"a": "1", "old": "x"})
+    desired = desired_listener(options(forward("blue"), [API_RULE]), LB, resolve)
+    assert "Tags" not in desired["Rules"][0]
+    assert rule_tag_arns(desired["Rules"], current["Rules"]) == []
+    listener_plan = plan_listener(desired, current, purge_rules=False)
+    assert listener_plan.rule_tags == [] and not listener_plan.changed
+    assert predict_listener(desired, current, listener_plan)["Rules"] == current["Rules"]
+
+
+def test_desired_rule_tags_are_text():
+    assert desired_rule_tags(None) is None
+    assert desired_rule_tags({}) == {}
+    assert desired_rule_tags({"n": 3, 7: "x", "on": True}) == {"n": "3", "7": "x", "on": "True"}
+    desired = desired_listener(options(forward("blue"), [with_rule(API_RULE, tags={"n": 3})]), LB, resolve)
+    assert desired["Rules"][0]["Tags"] == {"n": "3"}
+
+
+def test_only_tagged_rules_that_exist_have_their_tags_read():
+    current = live(aws_single(BLUE), [LIVE_API_RULE, LIVE_CANARY_RULE])
+    rules = [with_rule(API_RULE, tags={"a": "1"}), CANARY_RULE, with_rule(API_RULE, priority=40, tags={"a": "1"})]
+    desired = desired_listener(options(forward("blue"), rules), LB, resolve)
+    assert rule_tag_arns(desired["Rules"], current["Rules"]) == [LIVE_API_RULE["RuleArn"]]
+    assert rule_tag_arns(None, current["Rules"]) == [] and rule_tag_arns(desired["Rules"], None) == []
+
+
+def test_absent_rules_ignore_their_tags():
+    current = live(aws_single(BLUE), [LIVE_API_RULE, LIVE_CANARY_RULE])
+    desired, listener_plan = plan_for(options(None, [{**absent(10), "tags": {"a": "1"}}]), current, purge_rules=False)
+    assert desired["Rules"] == [] and rule_tag_arns(desired["Rules"], current["Rules"]) == []
+    assert listener_plan.rule_tags == [] and listener_plan.summary == ["Rules"]
+
+
+def test_with_rule_tags_adds_tags_only_to_the_rules_read():
+    current = live(aws_single(BLUE), [LIVE_API_RULE, LIVE_CANARY_RULE])
+    tagged = with_rule_tags(current, {LIVE_API_RULE["RuleArn"]: [{"Key": "a", "Value": "1"}]})
+    assert [rule.get("Tags") for rule in tagged["Rules"]] == [{"a": "1"}, None]
+    assert "Tags" not in current["Rules"][0], "the live listener is not changed in place"
+    assert with_rule_tags(None, {}) is None
+
+
+@pytest.mark.parametrize(
+    "purge, expected",
+    [
+        (True, {"a": "2", **KEPT_LIVE}),
+        (False, {"a": "2", "b": "1", **KEPT_LIVE}),
+    ],
+)
+def test_predict_listener_shows_the_rule_tags_after_the_run(purge, expected):
+    live_tags = {"a": "1", "b": "1", **KEPT_LIVE}
+    desired, current, listener_plan = tag_plan({"a": 2}, live_tags, purge)
+    after = predict_listener(desired, current, listener_plan, purge_tags=purge)
+    assert after["Rules"][0]["Tags"] == expected and after["Rules"][0]["RuleArn"] == LIVE_API_RULE["RuleArn"]
+    assert "Tags" not in after["Rules"][1]
+    assert current["Rules"][0]["Tags"] == live_tags
+
+
+def test_a_modified_rule_predicts_merged_tags_not_the_desired_ones():
+    desired = desired_listener(options(forward("blue"), [with_rule(API_RULE, action=forward("red"), tags={"a": "2"})]), LB, resolve)
+    current = tagged_live({"a": "1", "b": "1"}, rules=(LIVE_API_RULE,))
+    listener_plan = plan_listener(desired, current, purge_tags=False)
+    assert [item.fields for item in listener_plan.rules_to_modify] == [["Actions"]]
+    assert listener_plan.summary == ["Rules", "RuleTags"]
+    assert predict_listener(desired, current, listener_plan, purge_tags=False)["Rules"][0]["Tags"] == {"a": "2", "b": "1"}
+
+
+def test_a_new_rule_gets_its_tags_from_create_rule():
+    current = live(aws_single(BLUE), [LIVE_CANARY_RULE])
+    desired, listener_plan = plan_for(options(forward("blue"), [with_rule(API_RULE, tags={"b": 2, "a": "1"}), CANARY_RULE]), current)
+    assert listener_plan.rule_tags == [] and listener_plan.summary == ["Rules"]
+    assert rule_params(listener_plan.rules_to_add[0])["Tags"] == [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]
+    assert predict_listener(desired, current, listener_plan)["Rules"][0]["Tags"] == {"a": "1", "b": "2"}
+    # Empty tags: CreateRule gets no Tags at all.
+    assert "Tags" not in rule_params(desired_listener(options(forward("blue"), [with_rule(API_RULE, tags={})]), LB, resolve)["Rules"][0])
+
+
+def test_a_new_listener_creates_its_rules_with_their_tags():
+    desired, listener_plan = plan_for(options(forward("blue"), [with_rule(API_RULE, tags={"a": "1"})]), None)
+    assert listener_plan.rule_tags == []
+    assert rule_params(listener_plan.rules_to_add[0])["Tags"] == [{"Key": "a", "Value": "1"}]
