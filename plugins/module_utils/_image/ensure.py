@@ -147,8 +147,9 @@ def ensure_image(context: Context, options: Mapping[str, Any]) -> dict:
     before = {"image_uri": target.image if present else None, "digest": present_digest}
     report = dict(tag=tag, commit=plan.commit_label(source), dirty=bool(source and source.dirty), repository_tags_changed=retag.changed)
     if not image_plan.changed:
-        change = Change("update", before={**before, "repository_tags": retag.before}, after={**before, "repository_tags": retag.after})
-        if not retag.changed:
+        if retag.changed:
+            change = Change("update", before={**before, "repository_tags": retag.before}, after={**before, "repository_tags": retag.after})
+        else:
             change = Change("none", before=before, after=before)
         return _result(context, change, shown_repository, target, digest=present_digest, built=False, pushed=False, builder=builder, **report)
 
