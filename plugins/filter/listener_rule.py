@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ description:
   - The priority chosen is the own rule's when it exists, else one above every rule of both listeners (a new rule is
     evaluated after the others), else the lowest free one.
   - Refused, each naming the variable to change, a missing listener; no condition; more than 5 condition values or one
-    longer than 128 characters; a priority out of range, held by another rule, or different from the own rule's (a rule
+    longer than 128 characters, or with characters AWS does not take; a priority out of range, held by another rule, or different from the own rule's (a rule
     is not moved); two own rules on one listener; another rule matching the same host or path exactly (the same kinds of
     conditions, a value in common).
 options:
@@ -93,6 +94,9 @@ _value:
 MAX_PRIORITY = 50000
 MAX_VALUES = 5
 MAX_LENGTH = 128
+# The characters AWS takes in a host or path value (Add a listener rule, ELB user guide)
+HOST = re.compile(r"^[A-Za-z0-9_*?.-]*\.[A-Za-z0-9*?]+$")
+PATH = re.compile(r"^[A-Za-z0-9_.$/~\"'@:+;&*?-]+$")
 MATCHED = ("host-header", "path-pattern")
 VARIABLES = {"production": "infrastructure_production_port", "test": "infrastructure_test_port"}
 
@@ -158,6 +162,18 @@ def listener_rule(request: Mapping[str, Any]) -> dict[str, Any]:
     too_long = [value for value in hosts + paths if len(value) > MAX_LENGTH]
     if too_long:
         problems.append(f"a host or path of a listener rule is at most {MAX_LENGTH} characters: {', '.join(too_long)}")
+    bad_hosts = [value for value in hosts if not HOST.match(value)]
+    if bad_hosts:
+        problems.append(
+            f"infrastructure_rule_hosts: {', '.join(bad_hosts)} is not a host AWS takes (letters, digits, - _ . and the wildcards * ?, "
+            "at least one '.', and only letters, digits or wildcards after the last one)"
+        )
+    bad_paths = [value for value in paths if not PATH.match(value)]
+    if bad_paths:
+        problems.append(
+            f"infrastructure_rule_paths: {', '.join(bad_paths)} is not a path pattern AWS takes "
+            "(letters, digits, the characters _ - . $ / ~ \" ' @ : + ; & and the wildcards * ?)"
+        )
     if asked and not 1 <= asked <= MAX_PRIORITY:
         problems.append(f"infrastructure_rule_priority: {asked} is out of range; use 1 to {MAX_PRIORITY}, or 0 to choose a free one")
 

@@ -342,7 +342,9 @@ def _update_service(context: Context, client: Any, options: Mapping, desired: di
     after = {key: desired.get(key) for key in shown}
     if decided.tags[0] or decided.tags[1]:
         before["tags"], after["tags"] = current["tags"], tags
-    change = Change("update" if decided.changed else "none", before=before, after=after, fields=decided.update)
+    # Tags are applied apart from UpdateService, and named in the plan all the same
+    fields = decided.update + (["tags"] if decided.tags[0] or decided.tags[1] else [])
+    change = Change("update" if decided.changed else "none", before=before, after=after, fields=fields)
     extra = dict(deployment_required=bool(decided.deployment), deployment_required_fields=decided.deployment)
     if decided.deployment:
         context.warn(

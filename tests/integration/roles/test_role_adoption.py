@@ -6,6 +6,7 @@ launch type for a service on capacity providers) is refused before any change to
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +88,12 @@ def test_a_service_made_elsewhere_is_taken_over_only_when_asked(module_lab: Any,
 
     # Asked: check mode plans the takeover and changes nothing; the apply makes the service the role's.
     mark = module_lab.app.mark()
-    plan = stack.play(images.v1, deploy=False, check=True, infrastructure={"infrastructure_adopt": True})
+    plan = stack.play(images.v1, check=True, infrastructure={"infrastructure_adopt": True})
     assert recap(plan)["failed"] == 0, plan.stdout[-4000:]
     printed = " ".join(plan.stdout.split())
-    assert "update service: " in printed and "loadBalancers" in printed and "networkConfiguration" in printed, plan.stdout[-4000:]
+    assert re.search(r"update service: [^']*loadBalancers, networkConfiguration, tags'", printed), plan.stdout[-4000:]
+    # The deploy role plans from the revision the service runs, of its own family.
+    assert f"cut over service {stack.name} with its own kind of deployment from {stack.name}-legacy:2 to" in printed, plan.stdout[-4000:]
     assert mutating_calls(module_lab.app.since(mark)) == []
     run = stack.play(images.v1, deploy=False, infrastructure={"infrastructure_adopt": True})
     assert recap(run)["failed"] == 0, run.stdout[-4000:]

@@ -256,6 +256,22 @@ def test_conditions_asked_for() -> None:
     assert len(run(paths=["/" + "p" * 128])["problems"]) == 1
 
 
+@pytest.mark.parametrize("host", ["*.example.com", "api-v2.example.com", "web_1.example.co", "shop?.example.com", "example.*"])
+def test_hosts_aws_takes(host: str) -> None:
+    assert run(hosts=[host])["problems"] == []
+
+
+@pytest.mark.parametrize("host", ["localhost", "web.example.com.", "web example.com", "web.example.com:80", "wëb.example.com", "web.example/x"])
+def test_hosts_aws_refuses(host: str) -> None:
+    the_problem(run(hosts=[host]), "infrastructure_rule_hosts", host, "at least one '.'")
+
+
+def test_paths_aws_takes_and_refuses() -> None:
+    assert run(hosts=[], paths=["/api/*", "/a-b_c.d/$x~'@:+;&?", '/q"'])["problems"] == []
+    for path in ["/a b", "/a%20b", "/a#b", "/a/{id}"]:
+        the_problem(run(hosts=[], paths=[path]), "infrastructure_rule_paths", path)
+
+
 def test_bad_input_and_the_filter_module() -> None:
     with pytest.raises(TypeError):
         listener_rule([{"load_balancer": LB}])
