@@ -81,12 +81,13 @@ check: setup base-image ## lint, unit and service tests, then the integration an
 	echo "$(PYTEST) -q -n $(INTEGRATION_WORKERS) $(XDIST) $$paths"; \
 	$(PYTEST) -q -n $(INTEGRATION_WORKERS) $(XDIST) $$paths
 
-# The fault matrix's own helpers, and three of its entries (3, 4 and 12: an alarm during the canary
-# shift and during the termination wait, rollback.yml during the termination wait; 80 s in CI).
+# The fault matrix's own helpers, and four of its entries (1 for codedeploy: green fails its health checks and
+# the deploy module's green watch rolls it back; 3, 4 and 12: an alarm during the canary shift and during the
+# termination wait, rollback.yml during the termination wait; 80 s in CI before entry 1 joined).
 # The whole matrix is `make faults` (about 17 minutes on a quiet machine).
-FAULTS_SMOKE := test_faultkit or alarm_during_canary_shift or alarm_during_termination_wait or rollback_playbook_during_termination_wait
+FAULTS_SMOKE := test_faultkit or (green_fails_health_checks and codedeploy) or alarm_during_canary_shift or alarm_during_termination_wait or rollback_playbook_during_termination_wait
 
-test-faults: setup base-image ## the fault matrix's helpers and three of its entries (the whole matrix: make faults)
+test-faults: setup base-image ## the fault matrix's helpers and four of its entries (the whole matrix: make faults)
 	FAULTS_RESULTS=- $(PYTEST) -q tests/faults -k "$(FAULTS_SMOKE)"
 
 test-molecule: setup base-image ## Molecule: codedeploy, rolling, ecs side by side, each against a lab of its own; localstack when it can

@@ -137,6 +137,18 @@ options:
     type: list
     elements: str
     default: []
+  watch_green:
+    description:
+      - While a deployment runs, watch green itself (V(codedeploy)). When green cannot become healthy (one of its targets is
+        C(unhealthy) in its target group, one of its tasks was stopped for failing health checks, or as many of its tasks
+        stopped as ECS's circuit breaker allows), stop the deployment with rollback at once and say why, rather than wait out
+        CodeDeploy's own timeout (an hour on AWS before green's health is judged once test traffic reaches it).
+      - The reason reads C(green cannot become healthy:) and names the target and its health check reason, or the task and its
+        stop reason; C(green_watch) returns the details. Green's stopped tasks are read only while it runs fewer tasks than
+        it wants.
+      - V(ecs) and V(rolling) are stopped by ECS's circuit breaker today, as fast (about 20 s in the fault matrix).
+    type: bool
+    default: true
   poll_interval:
     description: Seconds between two polls while waiting.
     type: int
@@ -274,6 +286,23 @@ deployment_status:
   returned: when the strategy is V(ecs) and a service deployment was followed
   type: str
   sample: SUCCESSFUL
+green_watch:
+  description:
+    - Why the green watch stopped the deployment (O(watch_green)), and when.
+    - C(check) is V(target_health) (C(target), C(target_group) and the load balancer's C(health_reason)) or V(task_stops) (C(task),
+      C(stop_reason) and how many of green's tasks C(stopped)). C(seen_after_s) and C(rollback_started_after_s) count from
+      the module's start; C(reason) is the sentence C(rollback_reason) gives.
+  returned: when the green watch stopped a deployment
+  type: dict
+  sample:
+    check: target_health
+    target: 10.0.1.7:8080
+    target_group: web-green
+    health_reason: "Target.ResponseCodeMismatch: Health checks failed with these codes: [500]"
+    reason: "green cannot become healthy: target 10.0.1.7:8080 in target group web-green failed its health checks
+      (Target.ResponseCodeMismatch: Health checks failed with these codes: [500])"
+    seen_after_s: 41.2
+    rollback_started_after_s: 41.3
 rollback_deployment_id:
   description: The CodeDeploy deployment that rolled this one back.
   returned: when a CodeDeploy deployment ended
@@ -322,6 +351,7 @@ ARGUMENT_SPEC = dict(
     on_conflict=dict(type="str", choices=["fail", "wait", "stop"], default="fail"),
     verify=dict(type="bool", default=False),
     rollback_on_alarms=dict(type="list", elements="str", default=[]),
+    watch_green=dict(type="bool", default=True),
     poll_interval=dict(type="int", default=5),
     progress_file=dict(type="path"),
     **WAIT_ARGS,

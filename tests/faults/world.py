@@ -151,6 +151,17 @@ class Service:
                 events[event["lifecycleEventName"]] = event["status"]
         return info["status"], events
 
+    def rollback_after_test_traffic(self, deployment_id: str) -> float:
+        """Seconds from green's target group joining the test listener (AllowTestTraffic's end: before it no health
+        check reaches green, as its group is on no listener) to the start of the deployment that rolled it back.
+        No failed check can come earlier, so this bounds the time from green's first failed check to the rollback."""
+        info = self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        rollback = self.codedeploy.get_deployment(deploymentId=info["rollbackInfo"]["rollbackDeploymentId"])["deploymentInfo"]
+        found = self.codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=f"{self.name}:{self.name}")
+        events = {e["lifecycleEventName"]: e for e in found["deploymentTarget"]["ecsTarget"]["lifecycleEvents"]}
+        allowed = events["AllowTestTraffic"]
+        return round((rollback["createTime"] - (allowed.get("endTime") or allowed["startTime"])).total_seconds(), 2)
+
     @contextmanager
     def termination_wait(self, minutes: int) -> Iterator[None]:
         """A longer bake for the deployments started in the block (CodeDeploy reads the group

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy import api
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, plan
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
@@ -76,15 +76,20 @@ def fetch_view(target: Target, deployment_id: str) -> dict:
         deployment_target = api.get_deployment_target(client, deployment_id, _target_id(target))
     view = plan.codedeploy_view(info, deployment_target)
     if deployment_target is not None and info.get("status") in plan.ACTIVE_STATUSES:
-        view["healthy"] = _healthy(target, plan.target_group_names(deployment_target))
+        names = plan.target_group_names(deployment_target)
+        health = _health(target, names)
+        view["healthy"] = {label: plan.healthy_count(items) for label, items in health.items()}
+        if target.option("watch_green", True):
+            view["green_failure"] = _watch_green(target, info, deployment_target, health.get("green", []), names.get("green"))
     view["creator"] = info.get("creator")
     view["triggering_deployment_id"] = (info.get("rollbackInfo") or {}).get("rollbackTriggeringDeploymentId")
     view["previous_task_definition"] = plan.appspec_task_definition(info.get("previousRevision"))
     return view
 
 
-def _healthy(target: Target, names: dict) -> dict:
-    """Healthy targets of blue's and green's target groups (for the progress lines)."""
+def _health(target: Target, names: dict) -> dict:
+    """DescribeTargetHealth of blue's and green's target groups: the progress lines count the healthy, the green
+    watch reads green's."""
     if not names:
         return {}
     client = target.context.client("elbv2")
@@ -92,7 +97,44 @@ def _healthy(target: Target, names: dict) -> dict:
     missing = sorted(set(names.values()) - set(arns))
     if missing:
         arns.update({group["TargetGroupName"]: group["TargetGroupArn"] for group in elbv2_api.describe_target_groups(client, missing)})
-    return {label: plan.healthy_count(elbv2_api.describe_target_health(client, arns[name])) for label, name in names.items() if name in arns}
+    return {label: elbv2_api.describe_target_health(client, arns[name]) for label, name in names.items() if name in arns}
+
+
+def _watch_green(target: Target, info: dict, deployment_target: dict, health: list, target_group: Optional[str]) -> Optional[dict]:
+    """Why green cannot become healthy, or None. Green's stopped tasks are read only while it runs fewer tasks than it
+    wants (two reads), so a healthy deployment costs no extra call."""
+    task_set = plan.green_task_set(deployment_target)
+    if not task_set:
+        return None
+    desired = int(task_set.get("desiredCount") or 0)
+    stops: list = []
+    if int(task_set.get("runningCount") or 0) < desired:
+        from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+
+        tasks = ecs_api.stopped_tasks(target.context.client("ecs"), target.cluster, target.service_name)
+        since = plan._epoch(info.get("createTime"))
+        stops = green.green_stops(tasks, task_set.get("identifer"), plan.appspec_task_definition(info.get("revision")), since)
+    return green.verdict(health, stops, desired, target_group)
+
+
+def _stop_for_green(target: Target, view: dict) -> dict:
+    """Green cannot become healthy: stop the deployment with rollback now, rather than wait out CodeDeploy's timeout.
+    Returns the deployment's final view, with the watch's finding and times."""
+    client = target.context.client("codedeploy")
+    deployment_id, failure = view["deployment_id"], view["green_failure"]
+    seen = target.elapsed()
+    target.note(f"{seen:6.1f}s green watch: {green.reason(failure)}; stopping {deployment_id} with rollback")
+    try:
+        api.stop_deployment(client, deployment_id, True)
+    except CutoverError as error:
+        if error.code != "DeploymentAlreadyCompletedException":
+            message = f"{error.message} (stopping it because {green.reason(failure)})"
+            raise CutoverError(message, code=error.code, deployment_id=deployment_id) from error
+        # It ended on its own meanwhile: report what it did.
+        return fetch_view(target, deployment_id)
+    watch = dict(failure, seen_after_s=round(seen, 1), rollback_started_after_s=round(target.elapsed(), 1), reason=green.reason(failure))
+    final = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: v["status"] in plan.FINAL_STATUSES, f"stopping {deployment_id}")
+    return dict(final, green_watch=watch)
 
 
 def active_deployments(target: Target, application: str, group: str) -> list[tuple[str, Optional[str]]]:
@@ -116,13 +158,20 @@ def wait_for(target: Target, deployment_id: str, verify: bool) -> dict:
     """The deployment's last view: final, or Ready when ``verify``. With verify=false a
     deployment stopped at Ready (the group's STOP_DEPLOYMENT) is continued here."""
     client = target.context.client("codedeploy")
-    view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: plan.codedeploy_done(v, True), f"CodeDeploy deployment {deployment_id}")
+    view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, True), f"CodeDeploy deployment {deployment_id}")
+    if view.get("green_failure") and view["status"] in plan.ACTIVE_STATUSES:
+        return _stop_for_green(target, view)
     if view["status"] == "Ready" and not verify:
         api.continue_deployment(client, deployment_id)
-        view = target.poller().wait(
-            lambda: fetch_view(target, deployment_id), lambda v: plan.codedeploy_done(v, False), f"CodeDeploy deployment {deployment_id}"
-        )
+        view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, False), f"CodeDeploy deployment {deployment_id}")
+        if view.get("green_failure") and view["status"] in plan.ACTIVE_STATUSES:
+            return _stop_for_green(target, view)
     return view
+
+
+def _done(view: dict, verify: bool) -> bool:
+    """The wait is over: CodeDeploy's own end (or Ready), or the green watch's finding."""
+    return plan.codedeploy_done(view, verify) or bool(view.get("green_failure") and view["status"] in plan.ACTIVE_STATUSES)
 
 
 def wait_for_rollback(target: Target, view: dict) -> Optional[dict]:
@@ -134,7 +183,8 @@ def wait_for_rollback(target: Target, view: dict) -> Optional[dict]:
 
 def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, fail_on_failure: bool = True) -> dict:
     rollback_view = wait_for_rollback(target, view) if view["status"] in ("Stopped", "Failed") else None
-    outcome = plan.codedeploy_outcome(view, rollback_view)
+    watch = view.get("green_watch")
+    outcome = green.with_green_failure(plan.codedeploy_outcome(view, rollback_view), watch)
     result = plan.report(
         "codedeploy",
         view,
@@ -145,6 +195,7 @@ def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, 
         target.progress.lines,
         changed=changed,
         rollback_deployment_id=view.get("rollback_deployment_id"),
+        **({"green_watch": watch} if watch else {}),
     )
     if fail_on_failure and outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
         message = f"CodeDeploy deployment {view['deployment_id']} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}"

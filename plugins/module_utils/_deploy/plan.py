@@ -583,6 +583,14 @@ def target_group_names(target: Optional[Mapping[str, Any]]) -> dict:
     return names
 
 
+def green_task_set(target: Optional[Mapping[str, Any]]) -> Optional[dict]:
+    """The Green task set of a GetDeploymentTarget answer (its id is ``identifer``, sic), or None before it exists."""
+    for task_set in ((target or {}).get("ecsTarget") or {}).get("taskSetsInfo") or []:
+        if task_set.get("taskSetLabel") == "Green":
+            return dict(task_set)
+    return None
+
+
 def healthy_count(descriptions: Iterable[Mapping[str, Any]]) -> int:
     """Targets DescribeTargetHealth reports ``healthy``."""
     return sum(1 for d in descriptions if (d.get("TargetHealth") or {}).get("State") == "healthy")

@@ -67,6 +67,13 @@ class Target:
         left = max(1.0, float(self.option("wait_timeout", 600)) - self.elapsed())
         return Poller(timeout=left, interval=float(self.option("poll_interval", 5)), on_poll=lambda view, _waited: self.report_progress(view))
 
+    def note(self, line: str) -> None:
+        """A line of its own in the progress (an action the driver took), kept and printed like the polls'."""
+        self.progress.lines.append(line)
+        path = self.options.get("progress_file")
+        if path:
+            append_line(path, line)
+
     def report_progress(self, view: Mapping[str, Any]) -> None:
         """One line per poll: kept for the result, and appended to progress_file (which the
         action plugin prints live) when there is one."""
