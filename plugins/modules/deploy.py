@@ -139,14 +139,17 @@ options:
     default: []
   watch_green:
     description:
-      - While a deployment runs, watch green itself (V(codedeploy)). When green cannot become healthy (one of its targets is
-        C(unhealthy) in its target group, one of its tasks was stopped for failing health checks, or as many of its tasks
-        stopped as ECS's circuit breaker allows), stop the deployment with rollback at once and say why, rather than wait out
-        CodeDeploy's own timeout (an hour on AWS before green's health is judged once test traffic reaches it).
+      - While a deployment runs, watch green itself (V(codedeploy) and V(ecs)). When green cannot become healthy (one of its
+        targets is C(unhealthy) in its target group, one of its tasks was stopped for failing health checks, or as many of its
+        tasks stopped as ECS's circuit breaker allows), stop the deployment with rollback at once (StopDeployment, or
+        StopServiceDeployment ROLLBACK) and say why, rather than wait out CodeDeploy's own timeout (an hour on AWS) or ECS's
+        circuit breaker.
       - The reason reads C(green cannot become healthy:) and names the target and its health check reason, or the task and its
         stop reason; C(green_watch) returns the details. Green's stopped tasks are read only while it runs fewer tasks than
         it wants.
-      - V(ecs) and V(rolling) are stopped by ECS's circuit breaker today, as fast (about 20 s in the fault matrix).
+      - A service with a health check grace period is judged by its stopped tasks only, as ECS ignores failed checks during
+        the grace period. A deployment ECS already rolls back is left to it. V(rolling) has no green target group of its own; ECS's circuit
+        breaker stops it (about 18 s in the fault matrix).
     type: bool
     default: true
   poll_interval:

@@ -70,17 +70,18 @@ def test_green_fails_health_checks(strategy: str, pool: ServicePool, record: dic
         assert "health check" in (result["rollback_reason"] or "").lower(), result["rollback_reason"]
         assert_production_stayed_on(report, blue)
         assert_no_failed_requests(report)
-        if strategy == "codedeploy":
-            # The deploy module's green watch stopped it, not CodeDeploy's own timeout (an hour on AWS): the report
-            # says which target failed, and the times are kept for the README (issue 29: within two health-check
-            # intervals and one poll of green's first failed check).
+        if strategy in ("codedeploy", "ecs"):
+            # The deploy module's green watch stopped it, not CodeDeploy's own timeout (an hour on AWS) or ECS's circuit
+            # breaker: the report says which target or task failed (issue 29).
             watch = result.get("green_watch") or {}
             # A target seen unhealthy, or a task ECS stopped for it (the target state lasts until ECS replaces the task)
             assert watch.get("check") in ("target_health", "task_stops") and "health checks" in watch["reason"], what_the_tool_did(result)
             assert result["rollback_reason"] == watch["reason"] and watch["target_group"].endswith("-green"), watch
+            record["green_watch"] = watch
+        if strategy == "codedeploy":
+            # Kept for the README: within two health-check intervals and one poll of green's first failed check.
             # The lab's check interval: the role's 30 s at the matrix's time scale, within the lab's 0.2-2 s
             interval = min(2.0, max(0.2, 30 / float(service.lab.env["LAB_TIME_SCALE"])))
-            record["green_watch"] = watch
             record["rollback_after_test_traffic_s"] = service.rollback_after_test_traffic(result["deployment_id"])
             record["bound_s"] = {"health_check_interval": interval, "poll": 1, "two_intervals_and_a_poll": round(2 * interval + 1, 2)}
 

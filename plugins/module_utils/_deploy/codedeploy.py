@@ -114,7 +114,7 @@ def _watch_green(target: Target, info: dict, deployment_target: dict, health: li
         tasks = ecs_api.stopped_tasks(target.context.client("ecs"), target.cluster, target.service_name)
         since = plan._epoch(info.get("createTime"))
         stops = green.green_stops(tasks, task_set.get("identifer"), plan.appspec_task_definition(info.get("revision")), since)
-    return green.verdict(health, stops, desired, target_group)
+    return green.verdict(green.watched_health(health, target.service), stops, desired, target_group)
 
 
 def _stop_for_green(target: Target, view: dict) -> dict:

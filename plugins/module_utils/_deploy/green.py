@@ -83,6 +83,12 @@ def verdict(health: Sequence[Mapping[str, Any]], stops: Sequence[Mapping[str, An
     return None
 
 
+def watched_health(health: Sequence[Mapping[str, Any]], service: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    """The target health the watch may judge: none for a service with a health check grace period, as ECS ignores failed
+    checks during it (a slow starter is unhealthy for a while); its stopped tasks still count."""
+    return [] if int(service.get("healthCheckGracePeriodSeconds") or 0) > 0 else health
+
+
 def reason(failure: Mapping[str, Any]) -> str:
     """The sentence a report gives, whichever strategy ran."""
     if failure["check"] == TARGET_HEALTH:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import native_plan, plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, native_plan, plan
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
@@ -70,35 +70,59 @@ def production_split(target: Target) -> Optional[dict]:
     return native_plan.traffic_split(native_plan.forward_weights(actions), routing)
 
 
-def _healthy(target: Target) -> dict:
+def _health(target: Target) -> dict:
+    """DescribeTargetHealth of blue's and green's target groups: the progress lines count the healthy, the green
+    watch reads green's."""
     routing = _routing(target)
     if routing is None:
         return {}
     client = target.context.client("elbv2")
     return {
-        "blue": plan.healthy_count(elbv2_api.describe_target_health(client, routing.blue_target_group)),
-        "green": plan.healthy_count(elbv2_api.describe_target_health(client, routing.green_target_group)),
+        "blue": elbv2_api.describe_target_health(client, routing.blue_target_group),
+        "green": elbv2_api.describe_target_health(client, routing.green_target_group),
     }
+
+
+def _watch_green(target: Target, deployment: dict, health: list, task_definition: Optional[str]) -> Optional[dict]:
+    """Why green cannot become healthy, or None (the same watch as CodeDeploy's). Green's stopped tasks (those of the
+    deployed task definition, stopped since the deployment began) are read only while it runs fewer tasks than asked."""
+    revision = deployment.get("targetServiceRevision") or {}
+    desired = int(revision.get("requestedTaskCount") or target.service.get("desiredCount") or 0)
+    stops: list = []
+    if int(revision.get("runningTaskCount") or 0) < desired:
+        tasks = ecs_api.stopped_tasks(_ecs(target), target.cluster, target.service_name)
+        since = plan._epoch(deployment.get("createdAt") or deployment.get("startedAt"))
+        stops = green.green_stops(tasks, None, task_definition, since)
+    routing = _routing(target)
+    group = plan.target_group_name(routing.green_target_group) if routing else None
+    return green.verdict(green.watched_health(health, target.service), stops, desired, group)
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat()
 
 
-def fetch_view(target: Target, arn: str, track: bool = True) -> dict:
+def fetch_view(target: Target, arn: str, track: bool = True, watch: bool = True) -> dict:
     deployment = ecs_api.describe_service_deployment(_ecs(target), arn)
     if deployment is None:
         raise CutoverError(f"The service deployment {arn} does not exist", deployment_id=arn)
     revisions = [(deployment.get("targetServiceRevision") or {}).get("arn")] + [s.get("arn") for s in deployment.get("sourceServiceRevisions") or []]
     task_definitions = revision_task_definitions(target, revisions)
-    split, healthy = None, {}
-    if deployment.get("status") in native_plan.ACTIVE_STATUSES:
-        split, healthy = production_split(target), _healthy(target)
+    split, health, failure = None, {}, None
+    status = deployment.get("status")
+    if status in native_plan.ACTIVE_STATUSES:
+        split, health = production_split(target), _health(target)
+        if track and watch and target.option("watch_green", True) and status not in native_plan.ROLLING_BACK_STATUSES:
+            failure = _watch_green(target, deployment, health.get("green", []), task_definitions.get(revisions[0] or ""))
     seen: list = []
     if track:
         stages = target.cache.setdefault("stages", {})
         seen = stages[arn] = native_plan.note_stage(stages.get(arn, []), deployment.get("lifecycleStage"), _now())
-    return native_plan.native_view(deployment, task_definitions, split, healthy, seen)
+    healthy = {label: plan.healthy_count(items) for label, items in health.items()}
+    view = native_plan.native_view(deployment, task_definitions, split, healthy, seen)
+    if failure:
+        view["green_failure"] = failure
+    return view
 
 
 def _previous(target: Target) -> Optional[str]:
@@ -117,7 +141,11 @@ def follow(target: Target, arn: str, verify: bool) -> tuple[dict, bool]:
     PAUSE hooks are continued on the way; returns whether this run continued one."""
     continued: list = []
     while True:
-        view = target.poller().wait(lambda: fetch_view(target, arn), lambda v: native_plan.native_done(v, continued), f"service deployment {arn}")
+        view = target.poller().wait(
+            lambda: fetch_view(target, arn), lambda v: native_plan.native_done(v, continued) or _green_failed(v), f"service deployment {arn}"
+        )
+        if _green_failed(view):
+            return _stop_for_green(target, arn, view), bool(continued)
         if view["status"] in native_plan.FINAL_STATUSES or (verify and native_plan.awaiting_verification(view)):
             return view, bool(continued)
         if not view.get("awaiting") or view.get("hook_id") in continued:
@@ -126,8 +154,32 @@ def follow(target: Target, arn: str, verify: bool) -> tuple[dict, bool]:
         continued.append(view["hook_id"])
 
 
+def _green_failed(view: dict) -> bool:
+    return bool(view.get("green_failure")) and view["status"] in native_plan.ACTIVE_STATUSES and view["status"] not in native_plan.ROLLING_BACK_STATUSES
+
+
+def _stop_for_green(target: Target, arn: str, view: dict) -> dict:
+    """Green cannot become healthy: StopServiceDeployment with rollback now. Returns the final view, with the watch's
+    finding and times."""
+    failure = view["green_failure"]
+    seen = target.elapsed()
+    target.note(f"{seen:6.1f}s green watch: {green.reason(failure)}; stopping the service deployment with rollback")
+    try:
+        ecs_api.stop_service_deployment(_ecs(target), **native_plan.stop_request(arn))
+    except CutoverError as error:
+        # ECS may have begun its own rollback (the circuit breaker) or ended it meanwhile: follow that.
+        again = fetch_view(target, arn, track=False)
+        if again["status"] in native_plan.ACTIVE_STATUSES and again["status"] not in native_plan.ROLLING_BACK_STATUSES:
+            message = f"{error.message} (stopping it because {green.reason(failure)})"
+            raise CutoverError(message, code=error.code, deployment_id=arn) from error
+        return _wait_final(target, arn, f"the rollback of {arn}")
+    watch = dict(failure, seen_after_s=round(seen, 1), rollback_started_after_s=round(target.elapsed(), 1), reason=green.reason(failure))
+    return dict(_wait_final(target, arn, f"the rollback of {arn}"), green_watch=watch)
+
+
 def _wait_final(target: Target, arn: str, description: str) -> dict:
-    return target.poller().wait(lambda: fetch_view(target, arn), lambda v: v["status"] in native_plan.FINAL_STATUSES, description)
+    """Until it ends: a rollback, or another run's deployment (nothing for the green watch to act on)."""
+    return target.poller().wait(lambda: fetch_view(target, arn, watch=False), lambda v: v["status"] in native_plan.FINAL_STATUSES, description)
 
 
 def _report(target: Target, view: dict, outcome: dict, previous: Optional[str], changed: bool, **extra: Any) -> dict:
@@ -147,9 +199,12 @@ def _report(target: Target, view: dict, outcome: dict, previous: Optional[str], 
 
 def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, fail_on_failure: bool = True) -> dict:
     outcome = native_plan.native_outcome(view)
-    if outcome["status"] in (plan.FAILED, plan.ROLLED_BACK) and not view.get("triggered_alarms"):
+    watch = view.get("green_watch")
+    if watch:
+        outcome = green.with_green_failure(outcome, watch)
+    elif outcome["status"] in (plan.FAILED, plan.ROLLED_BACK) and not view.get("triggered_alarms"):
         outcome = target.with_task_reason(outcome, view.get("task_definition") or target.task_definition_arn)
-    result = _report(target, view, outcome, previous, changed)
+    result = _report(target, view, outcome, previous, changed, **({"green_watch": watch} if watch else {}))
     if fail_on_failure and outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
         message = f"Service deployment {view['deployment_id']} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}"
         raise CutoverError(message, **{key: value for key, value in result.items() if key != "changed"}, changed=True)

@@ -583,6 +583,12 @@ def target_group_names(target: Optional[Mapping[str, Any]]) -> dict:
     return names
 
 
+def target_group_name(arn: str) -> str:
+    """``arn:...:targetgroup/<name>/<id>`` -> ``<name>`` (a name stays as it is)."""
+    parts = str(arn).split(":targetgroup/", 1)
+    return parts[1].split("/", 1)[0] if len(parts) == 2 else str(arn)
+
+
 def green_task_set(target: Optional[Mapping[str, Any]]) -> Optional[dict]:
     """The Green task set of a GetDeploymentTarget answer (its id is ``identifer``, sic), or None before it exists."""
     for task_set in ((target or {}).get("ecsTarget") or {}).get("taskSetsInfo") or []:

@@ -3,7 +3,7 @@ through real ansible against the lab (real tasks and HAProxy; the lab's native e
 the service deployment's lifecycle stages and PAUSE hooks).
 
 One ECS-controller service with the BLUE_GREEN strategy, a PAUSE hook at
-POST_TEST_TRAFFIC_SHIFT and the circuit breaker is walked through a sequence, in file order:
+POST_TEST_TRAFFIC_SHIFT, the green watch and the circuit breaker are walked through a sequence, in file order:
 check mode, v1 -> v2 under load (production flips; with verify=false the module continues the
 hook itself), the re-run (no mutating call), verify -> continue, verify -> rollback, a release
 whose health check fails (rolled back under load), a canary override, bad input (no mutating
@@ -262,8 +262,8 @@ def test_verify_then_rollback_keeps_production(world: NativeWorld, run_module_on
 
 
 def test_failing_health_check_is_rolled_back_under_load(world: NativeWorld, run_module_on_lab: Any) -> None:
-    """green never turns healthy: the circuit breaker rolls the deployment back, production
-    never leaves blue (v1 or v1b, both answer version 1) and no request fails."""
+    """green never turns healthy: the module's green watch stops the deployment with rollback (before ECS's circuit
+    breaker would), production never leaves blue (v1 or v1b, both answer version 1) and no request fails."""
     serving = world.service()["taskDefinition"]
     load = world.load()
     try:
@@ -273,10 +273,11 @@ def test_failing_health_check_is_rolled_back_under_load(world: NativeWorld, run_
         report = load.stop()
     assert result.get("failed") is True, result
     assert (result["status"], result["rolled_back"]) == ("rolled_back", True), result
-    assert "circuit breaker" in result["msg"] and "rolled back" in result["msg"], result["msg"]
-    assert result["rollback_reason"]
+    assert "green cannot become healthy" in result["msg"] and "rolled back" in result["msg"], result["msg"]
+    assert result["green_watch"]["check"] in ("target_health", "task_stops") and result["rollback_reason"] == result["green_watch"]["reason"]
+    assert "health checks" in result["rollback_reason"], result["rollback_reason"]
     assert result["phases"][-1]["name"] == "ROLLBACK"
-    assert mutating_calls(calls) == ["ecs:UpdateService"]
+    assert mutating_calls(calls) == ["ecs:UpdateService", "ecs:StopServiceDeployment"]
     assert_no_failures(report)
     assert set(report.versions()) == {"1"}
     assert world.service()["taskDefinition"] == serving

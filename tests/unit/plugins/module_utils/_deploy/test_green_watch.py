@@ -658,3 +658,11 @@ def test_fetch_view_before_green_exists_finds_nothing() -> None:
 )
 def test_done(status: str, failure: Optional[dict], verify: bool, done: bool) -> None:
     assert codedeploy._done({"status": status, "green_failure": failure}, verify) is done
+
+
+def test_a_grace_period_leaves_target_health_out_but_not_the_stops() -> None:
+    bad = [unhealthy()]
+    assert green.watched_health(bad, {"healthCheckGracePeriodSeconds": 0}) == bad
+    assert green.watched_health(bad, {}) == bad
+    assert green.watched_health(bad, {"healthCheckGracePeriodSeconds": 60}) == []
+    assert green.verdict(green.watched_health(bad, {"healthCheckGracePeriodSeconds": 60}), [], 2) is None
