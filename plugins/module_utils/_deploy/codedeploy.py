@@ -132,7 +132,7 @@ def _stop_for_green(target: Target, view: dict) -> dict:
             raise CutoverError(message, code=error.code, deployment_id=deployment_id) from error
         # It ended on its own meanwhile: report what it did.
         return fetch_view(target, deployment_id)
-    watch = dict(failure, seen_after_s=round(seen, 1), rollback_started_after_s=round(target.elapsed(), 1), reason=green.reason(failure))
+    watch = green.finding(failure, seen, target.elapsed())
     final = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: v["status"] in plan.FINAL_STATUSES, f"stopping {deployment_id}")
     return dict(final, green_watch=watch)
 
@@ -159,19 +159,23 @@ def wait_for(target: Target, deployment_id: str, verify: bool) -> dict:
     deployment stopped at Ready (the group's STOP_DEPLOYMENT) is continued here."""
     client = target.context.client("codedeploy")
     view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, True), f"CodeDeploy deployment {deployment_id}")
-    if view.get("green_failure") and view["status"] in plan.ACTIVE_STATUSES:
+    if _green_failed(view):
         return _stop_for_green(target, view)
     if view["status"] == "Ready" and not verify:
         api.continue_deployment(client, deployment_id)
         view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, False), f"CodeDeploy deployment {deployment_id}")
-        if view.get("green_failure") and view["status"] in plan.ACTIVE_STATUSES:
+        if _green_failed(view):
             return _stop_for_green(target, view)
     return view
 
 
 def _done(view: dict, verify: bool) -> bool:
     """The wait is over: CodeDeploy's own end (or Ready), or the green watch's finding."""
-    return plan.codedeploy_done(view, verify) or bool(view.get("green_failure") and view["status"] in plan.ACTIVE_STATUSES)
+    return plan.codedeploy_done(view, verify) or _green_failed(view)
+
+
+def _green_failed(view: dict) -> bool:
+    return bool(view.get("green_failure")) and view["status"] in plan.ACTIVE_STATUSES
 
 
 def wait_for_rollback(target: Target, view: dict) -> Optional[dict]:

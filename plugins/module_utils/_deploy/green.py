@@ -100,6 +100,11 @@ def reason(failure: Mapping[str, Any]) -> str:
     return f"green cannot become healthy: {stopped} task {failure['task']}: {failure['stop_reason']}"
 
 
+def finding(failure: Mapping[str, Any], seen_after: float, rollback_started_after: float) -> dict:
+    """What the result's ``green_watch`` reports: the failure, the sentence, and when (seconds from the module's start)."""
+    return dict(failure, seen_after_s=round(seen_after, 1), rollback_started_after_s=round(rollback_started_after, 1), reason=reason(failure))
+
+
 def with_green_failure(outcome: Mapping[str, Any], failure: Optional[Mapping[str, Any]]) -> dict:
     """A finished deployment's outcome with the watch's reason in place of the engine's (which says only that it was
     stopped); the status and whether it was rolled back stay."""

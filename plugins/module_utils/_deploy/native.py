@@ -173,7 +173,7 @@ def _stop_for_green(target: Target, arn: str, view: dict) -> dict:
             message = f"{error.message} (stopping it because {green.reason(failure)})"
             raise CutoverError(message, code=error.code, deployment_id=arn) from error
         return _wait_final(target, arn, f"the rollback of {arn}")
-    watch = dict(failure, seen_after_s=round(seen, 1), rollback_started_after_s=round(target.elapsed(), 1), reason=green.reason(failure))
+    watch = green.finding(failure, seen, target.elapsed())
     return dict(_wait_final(target, arn, f"the rollback of {arn}"), green_watch=watch)
 
 
