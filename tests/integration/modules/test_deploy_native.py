@@ -273,11 +273,17 @@ def test_failing_health_check_is_rolled_back_under_load(world: NativeWorld, run_
         report = load.stop()
     assert result.get("failed") is True, result
     assert (result["status"], result["rolled_back"]) == ("rolled_back", True), result
-    assert "green cannot become healthy" in result["msg"] and "rolled back" in result["msg"], result["msg"]
-    assert result["green_watch"]["check"] in ("target_health", "task_stops") and result["rollback_reason"] == result["green_watch"]["reason"]
-    assert "health checks" in result["rollback_reason"], result["rollback_reason"]
+    assert "rolled back" in result["msg"] and "health checks" in result["rollback_reason"], result["msg"]
     assert result["phases"][-1]["name"] == "ROLLBACK"
-    assert mutating_calls(calls) == ["ecs:UpdateService", "ecs:StopServiceDeployment"]
+    if "green_watch" in result:
+        # The watch saw green fail first (the usual case): it stopped the deployment itself.
+        assert "green cannot become healthy" in result["msg"] and result["rollback_reason"] == result["green_watch"]["reason"], result["msg"]
+        assert result["green_watch"]["check"] in ("target_health", "task_stops")
+        assert mutating_calls(calls) == ["ecs:UpdateService", "ecs:StopServiceDeployment"]
+    else:
+        # On a busy machine ECS's circuit breaker can roll back before a poll sees green fail: the watch leaves it be.
+        assert "circuit breaker" in result["msg"], result["msg"]
+        assert mutating_calls(calls) == ["ecs:UpdateService"]
     assert_no_failures(report)
     assert set(report.versions()) == {"1"}
     assert world.service()["taskDefinition"] == serving
