@@ -85,7 +85,7 @@ check: setup base-image ## lint, unit and service tests, then the integration an
 # the deploy module's green watch rolls it back; 3, 4 and 12: an alarm during the canary shift and during the
 # termination wait, rollback.yml during the termination wait; 80 s in CI before entry 1 joined).
 # The whole matrix is `make faults` (about 17 minutes on a quiet machine).
-FAULTS_SMOKE := test_faultkit or (green_fails_health_checks and codedeploy) or alarm_during_canary_shift or alarm_during_termination_wait or rollback_playbook_during_termination_wait
+FAULTS_SMOKE := test_faultkit or (green_fails_health_checks and codedeploy) or (listener_rule_changed_by_hand and codedeploy) or alarm_during_canary_shift or alarm_during_termination_wait or rollback_playbook_during_termination_wait
 
 test-faults: setup base-image ## the fault matrix's helpers and four of its entries (the whole matrix: make faults)
 	FAULTS_RESULTS=- $(PYTEST) -q tests/faults -k "$(FAULTS_SMOKE)"

@@ -67,8 +67,11 @@ options:
         for V(ecs) StopServiceDeployment with stopType ROLLBACK).
       - Both act on O(deployment_id), or on the deployment group's (V(ecs) the service's) deployment in progress. With none in progress
         they change nothing.
+      - V(check) runs the checks a deployment runs before it starts (the listener rules, see O(on_listener_drift)) and changes
+        nothing; C(status=checked). With a deployment in progress it checks nothing, as a deploy would attach to it. V(rolling)
+        has nothing to check. The deploy role runs it before it registers a task definition, so a refusal comes before any change.
     type: str
-    choices: [deploy, continue, rollback]
+    choices: [deploy, continue, rollback, check]
     default: deploy
   deployment_id:
     description:
@@ -152,6 +155,23 @@ options:
         breaker stops it (about 18 s in the fault matrix).
     type: bool
     default: true
+  on_listener_drift:
+    description:
+      - Pre-shift checks (V(codedeploy) and V(ecs)). Before a deployment starts, and before each traffic shift the module drives
+        (ContinueDeployment at Ready, ContinueServiceDeployment at a C(PAUSE) hook), the production and test listener rules the
+        deployment moves are compared with what it expects. They forward to blue and green only; green's share of production
+        is 0 before the start (the test listener may forward to either); before a shift it is where the deployment put it
+        (for V(codedeploy) at Ready, 0 on production and 100 on test; for V(ecs) the weights the service deployment
+        requested).
+      - A rule changed by hand (a weight, another target group in the forward, a fixed response or a redirect in place of
+        it, a deleted rule or listener) is reported field by field. V(fail) refuses, before any mutating call when the
+        deployment has not started, and leaves a deployment held at a shift where it is. V(proceed) goes ahead, warns, and
+        returns the differences in C(listener_drift); the deployment then sets the weights it needs and drops the rest.
+      - Before production traffic moves onto green, the module also waits until every target in green's target group is
+        C(healthy) (the green watch goes on meanwhile).
+    type: str
+    choices: [fail, proceed]
+    default: fail
   poll_interval:
     description: Seconds between two polls while waiting.
     type: int
@@ -224,7 +244,8 @@ EXAMPLES = r"""
 RETURN = r"""
 status:
   description:
-    - V(succeeded), V(awaiting_verification), V(rolled_back), V(failed); V(in_progress) with O(wait=false); V(planned) in check mode.
+    - V(succeeded), V(awaiting_verification), V(rolled_back), V(failed); V(in_progress) with O(wait=false); V(planned) in check mode;
+      V(checked) with O(action=check).
   returned: always
   type: str
   sample: succeeded
@@ -289,6 +310,23 @@ deployment_status:
   returned: when the strategy is V(ecs) and a service deployment was followed
   type: str
   sample: SUCCESSFUL
+listener_drift:
+  description:
+    - The listener rules that differed from what the deployment expected, one item per field, when O(on_listener_drift=proceed)
+      let the deployment go on (also in the failure of a refusal).
+    - C(where) names the listener (load balancer and port) and the rule (priority, or the default action); C(when) the check.
+  returned: when a pre-shift check found a difference
+  type: list
+  elements: dict
+  sample:
+    - role: production
+      where: "production listener web:80, rule 6"
+      rule: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+      priority: "6"
+      field: "Actions[0].ForwardConfig.TargetGroups[web-green].Weight"
+      expected: "0 %"
+      found: "20 (20 %)"
+      when: before it starts
 green_watch:
   description:
     - Why the green watch stopped the deployment (O(watch_green)), and when.
@@ -336,7 +374,7 @@ ARGUMENT_SPEC = dict(
     service=dict(type="str", required=True),
     task_definition=dict(type="str"),
     strategy=dict(type="str", choices=["auto", "codedeploy", "rolling", "ecs"], default="auto"),
-    action=dict(type="str", choices=["deploy", "continue", "rollback"], default="deploy"),
+    action=dict(type="str", choices=["deploy", "continue", "rollback", "check"], default="deploy"),
     deployment_id=dict(type="str"),
     traffic=dict(
         type="dict",
@@ -355,6 +393,7 @@ ARGUMENT_SPEC = dict(
     verify=dict(type="bool", default=False),
     rollback_on_alarms=dict(type="list", elements="str", default=[]),
     watch_green=dict(type="bool", default=True),
+    on_listener_drift=dict(type="str", choices=["fail", "proceed"], default="fail"),
     poll_interval=dict(type="int", default=5),
     progress_file=dict(type="path"),
     **WAIT_ARGS,

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultkit import deploy_result, failed_outside, in_flight_bound, kill_group, orphan_task_sets, parse_output, what_the_tool_did
-from world import Background, Service, ServicePool, in_phase, load_summary, other, watch
+from faultkit import deploy_result, failed_outside, first_failure, in_flight_bound, kill_group, orphan_task_sets, parse_output, what_the_tool_did
+from world import Background, Service, ServicePool, forward_weights, in_phase, load_summary, other, watch
 
 from lab.loadgen import LoadReport
 
@@ -449,3 +449,70 @@ def test_rollback_playbook_during_termination_wait(pool: ServicePool, record: di
         assert settled_tail(report) == {blue}
         assert (run.deploy or {}).get("rolled_back") is True, what_the_tool_did(run.deploy)
         assert_no_failed_requests(report)
+
+
+# --- 13. a listener rule changed by hand between two deployments ---------------------------------------------
+
+
+def forwarded_to(actions: list[dict]) -> set[str]:
+    return {arn for action in actions for arn in forward_weights(action)}
+
+
+def ansible_mutating_calls(service: Service, since: int) -> list[str]:
+    """The mutating AWS calls Ansible's modules made since the ``since``-th call of the lab's log."""
+    return [f"{c['service']}:{c['operation']}" for c in service.lab.calls()[since:] if c.get("ansible") and c.get("mutating")]
+
+
+@pytest.mark.fault(
+    entry=13,
+    title="A production listener rule changed by hand: the next deployment refuses before any change, naming the rule and the field; "
+    "told to proceed, it cuts over and says so",
+)
+@pytest.mark.parametrize("strategy", ["codedeploy", "ecs"])
+def test_listener_rule_changed_by_hand(strategy: str, pool: ServicePool, record: dict[str, Any]) -> None:
+    with pool.service(strategy) as service:
+        green = other(service.version)
+        # By hand, between two deployments: 10 % of production to a target group of the user's own (with the serving
+        # tasks in it, so production still answers).
+        debug = service.debug_target_group()
+        rule, _default, original = service.production_forward()
+        weights = forward_weights(next(a for a in original if a["Type"] == "forward"))
+        groups = [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()] + [{"TargetGroupArn": debug, "Weight": 10}]
+        changed = [{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}]
+        service.set_production_forward(changed)
+        try:
+            with service.load() as load:
+                since = len(service.lab.calls())
+                refused = service.deploy(service.images.good(green))
+                mutating = ansible_mutating_calls(service, since)
+                failure = first_failure(refused.output)
+                assert refused.returncode != 0 and failure is not None, refused.explain()
+                name, result = failure
+                record["refused"] = {"task": name, "msg": result.get("msg"), "mutating_calls": mutating}
+                assert mutating == [], f"the refusal came after {mutating}"
+                field = f"Actions[0].ForwardConfig.TargetGroups[{service.name}-dbg]"
+                (finding,) = result["listener_drift"]
+                assert (finding["role"], finding["rule"], finding["field"], finding["found"]) == ("production", rule, field, "weight 10"), finding
+                assert f"{finding['where']}: {field}: expected absent (not blue or green), found weight 10" in result["msg"], result["msg"]
+                assert "on_listener_drift=proceed" in result["msg"]
+
+                proceeded = service.deploy(service.images.good(green), fault_on_listener_drift="proceed")
+            report = load.report()
+            record["load"] = load_summary(report)
+            result = proceeded.deploy
+            assert proceeded.returncode == 0 and result is not None, proceeded.explain()
+            record["proceeded"] = what_the_tool_did(result) | {"listener_drift": result.get("listener_drift")}
+            assert result["status"] == "succeeded", what_the_tool_did(result)
+            assert [(f["field"], f["when"]) for f in result["listener_drift"]] == [(field, "before it starts")]
+            assert any(line.startswith("Proceeding before it starts although the listener rules differ") for line in result.get("warnings") or []), result.get(
+                "warnings"
+            )
+            # The deployment set the weights it needed: the user's target group is out of production's forward.
+            assert debug not in forwarded_to(service.production_forward()[2])
+            service.version = green
+            assert settled_tail(report) == {green}
+            assert_no_failed_requests(report)
+        finally:
+            if debug in forwarded_to(service.production_forward()[2]):
+                service.set_production_forward(original)
+            service.elbv2.delete_target_group(TargetGroupArn=debug)

@@ -47,6 +47,16 @@ class Images:
         return {"1": self.v1, "2": self.v2}[version]
 
 
+def forward_weights(action: dict) -> dict[str, int]:
+    """{target group ARN: weight} of a forward action, in either of its forms (ForwardConfig, or a plain TargetGroupArn)."""
+    if action.get("Type") != "forward":
+        return {}
+    groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+    if groups:
+        return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
+    return {action["TargetGroupArn"]: 1} if action.get("TargetGroupArn") else {}
+
+
 def other(version: str) -> str:
     return "2" if version == "1" else "1"
 
@@ -178,6 +188,60 @@ class Service:
         config = dict(group.get("blueGreenDeploymentConfiguration") or {})
         config["terminateBlueInstancesOnDeploymentSuccess"] = {"action": "TERMINATE", "terminationWaitTimeInMinutes": minutes}
         self.codedeploy.update_deployment_group(applicationName=self.name, currentDeploymentGroupName=self.name, blueGreenDeploymentConfiguration=config)
+
+    # --- the production listener's forward, as a user changes it by hand ----------------------
+
+    def production_forward(self) -> tuple[str, bool, list[dict]]:
+        """(rule ARN, whether it is the listener's default rule, its actions): the production rule that forwards to the
+        service's target groups (ECS-native: the service's productionListenerRule; CodeDeploy: on the group's
+        production listener)."""
+        if self.strategy == "ecs":
+            arn = self.describe()["loadBalancers"][0]["advancedConfiguration"]["productionListenerRule"]
+            rule = self.elbv2.describe_rules(RuleArns=[arn])["Rules"][0]
+            return arn, bool(rule.get("IsDefault")), rule["Actions"]
+        group = self.codedeploy.get_deployment_group(applicationName=self.name, deploymentGroupName=self.name)["deploymentGroupInfo"]
+        pair = group["loadBalancerInfo"]["targetGroupPairInfoList"][0]
+        names = {g["name"] for g in pair["targetGroups"]}
+        listener = pair["prodTrafficRoute"]["listenerArns"][0]
+        for rule in self.elbv2.describe_rules(ListenerArn=listener)["Rules"]:
+            groups = {arn.split(":targetgroup/", 1)[1].split("/", 1)[0] for a in rule["Actions"] for arn in forward_weights(a)}
+            if groups & names:
+                return rule["RuleArn"], bool(rule.get("IsDefault")), rule["Actions"]
+        raise AssertionError(f"no rule of {listener} forwards to {names}")
+
+    def set_production_forward(self, actions: list[dict]) -> None:
+        """ModifyRule (or ModifyListener, for a default rule): what a user does in the console."""
+        arn, default, _actions = self.production_forward()
+        if default:
+            listener = self.codedeploy.get_deployment_group(applicationName=self.name, deploymentGroupName=self.name)["deploymentGroupInfo"]
+            listener_arn = listener["loadBalancerInfo"]["targetGroupPairInfoList"][0]["prodTrafficRoute"]["listenerArns"][0]
+            self.elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=actions)
+        else:
+            self.elbv2.modify_rule(RuleArn=arn, Actions=actions)
+
+    def debug_target_group(self) -> str:
+        """A target group of the user's own (``<name>-dbg``), with the tasks that serve now registered in it: a share of
+        production sent there still reaches the serving version."""
+        blue = self.elbv2.describe_target_groups(Names=[f"{self.name}-blue"])["TargetGroups"][0]
+        created = self.elbv2.create_target_group(
+            Name=f"{self.name}-dbg",
+            Protocol="HTTP",
+            Port=blue["Port"],
+            VpcId=blue["VpcId"],
+            TargetType="ip",
+            HealthCheckPath=blue.get("HealthCheckPath") or "/",
+            HealthCheckIntervalSeconds=blue.get("HealthCheckIntervalSeconds") or 30,
+        )["TargetGroups"][0]
+        ips = [
+            detail["value"]
+            for task in self.running_tasks()
+            for attachment in task.get("attachments") or []
+            for detail in attachment.get("details") or []
+            if detail.get("name") == "privateIPv4Address"
+        ]
+        assert ips, "no task IP to register"
+        self.elbv2.register_targets(TargetGroupArn=created["TargetGroupArn"], Targets=[{"Id": ip, "Port": blue["Port"]} for ip in ips])
+        return created["TargetGroupArn"]
 
     def running_tasks(self) -> list[dict]:
         arns = self.ecs.list_tasks(cluster=self.name, serviceName=self.name)["taskArns"]

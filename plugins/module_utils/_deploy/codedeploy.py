@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy import api
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, plan, preshift
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
@@ -79,6 +79,9 @@ def fetch_view(target: Target, deployment_id: str) -> dict:
         names = plan.target_group_names(deployment_target)
         health = _health(target, names)
         view["healthy"] = {label: plan.healthy_count(items) for label, items in health.items()}
+        view["target_groups"] = names
+        if "green" in health:
+            view["green_not_ready"] = preshift.green_not_ready(health["green"], names.get("green"))
         if target.option("watch_green", True):
             view["green_failure"] = _watch_green(target, info, deployment_target, health.get("green", []), names.get("green"))
     view["creator"] = info.get("creator")
@@ -93,11 +96,18 @@ def _health(target: Target, names: dict) -> dict:
     if not names:
         return {}
     client = target.context.client("elbv2")
-    arns = target.cache.setdefault("target_groups", {})
-    missing = sorted(set(names.values()) - set(arns))
-    if missing:
-        arns.update({group["TargetGroupName"]: group["TargetGroupArn"] for group in elbv2_api.describe_target_groups(client, missing)})
+    arns = _target_group_arns(target, names.values())
     return {label: elbv2_api.describe_target_health(client, arns[name]) for label, name in names.items() if name in arns}
+
+
+def _target_group_arns(target: Target, names: Any) -> dict:
+    """{name: ARN} of target groups, kept for the run (one DescribeTargetGroups for those not seen yet)."""
+    arns = target.cache.setdefault("target_groups", {})
+    missing = sorted(set(names) - set(arns))
+    if missing:
+        found = elbv2_api.describe_target_groups(target.context.client("elbv2"), missing)
+        arns.update({group["TargetGroupName"]: group["TargetGroupArn"] for group in found})
+    return arns
 
 
 def _watch_green(target: Target, info: dict, deployment_target: dict, health: list, target_group: Optional[str]) -> Optional[dict]:
@@ -109,9 +119,7 @@ def _watch_green(target: Target, info: dict, deployment_target: dict, health: li
     desired = int(task_set.get("desiredCount") or 0)
     stops: list = []
     if int(task_set.get("runningCount") or 0) < desired:
-        from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
-
-        tasks = ecs_api.stopped_tasks(target.context.client("ecs"), target.cluster, target.service_name)
+        tasks = target.stopped_tasks()
         since = plan._epoch(info.get("createTime"))
         stops = green.green_stops(tasks, task_set.get("identifer"), plan.appspec_task_definition(info.get("revision")), since)
     return green.verdict(green.watched_health(health, target.service), stops, desired, target_group)
@@ -137,6 +145,80 @@ def _stop_for_green(target: Target, view: dict) -> dict:
     return dict(final, green_watch=watch)
 
 
+# --- pre-shift checks --------------------------------------------------------------------------
+
+
+def _check_listeners(target: Target, group: dict, pair: Optional[preshift.Pair], shares: dict, when: str, **held: Any) -> None:
+    """The group's production and test listeners route as the deployment expects (``preshift``), or the run refuses
+    (``Target.listeners_checked``). Reads each listener and its rules."""
+    if pair is None:
+        return
+    client = target.context.client("elbv2")
+    routes, findings = [], []
+    for role, arn in preshift.codedeploy_listeners(group):
+        listener = elbv2_api.describe_listener(client, arn)
+        if listener is None:
+            routes.append(preshift.Route(role, arn, None, arn, preshift.WHOLE_LISTENER, (), exists=False))
+            continue
+        found = preshift.listener_routes(role, listener, elbv2_api.describe_rules(client, arn), pair)
+        routes.extend(found)
+        if not found:
+            findings.append(preshift.listener_without_route(role, listener, pair))
+    target.listeners_checked(preshift.drift(routes, pair, shares) + findings, when, **held)
+
+
+def _check_before_start(target: Target, group: dict) -> None:
+    info = ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}])[0]
+    arns = _target_group_arns(target, [g.get("name") for g in info.get("targetGroups") or [] if g.get("name")])
+    pair = preshift.codedeploy_pair(group, arns, preshift.serving_target_group(target.service))
+    _check_listeners(target, group, pair, preshift.AT_REST, "before it starts")
+
+
+def check(target: Target) -> None:
+    """action=check: the listeners as a deployment starting now expects them; nothing while one runs (a deploy would
+    attach to it)."""
+    application, group = find_group(target)
+    if not active_deployments(target, application, group["deploymentGroupName"]):
+        _check_before_start(target, group)
+
+
+def _check_at_ready(target: Target, view: dict, changed: bool) -> None:
+    """The listeners as Ready leaves them: test on green, production on blue."""
+    deployment_id, names = view["deployment_id"], view.get("target_groups") or {}
+    group = target.cache.get("codedeploy_group")
+    if group is not None and names.get("blue") and names.get("green"):
+        arns = _target_group_arns(target, names.values())
+        pair = preshift.Pair(arns.get(names["blue"], ""), arns.get(names["green"], ""))
+        shares = {preshift.PRODUCTION: 0.0, preshift.TEST: 100.0}
+        _check_listeners(target, group, pair, shares, f"before production traffic moves ({deployment_id} is Ready)", waiting=deployment_id, changed=changed)
+
+
+def _before_shift(target: Target, view: dict, changed: bool) -> dict:
+    """At Ready, before ContinueDeployment moves production: green healthy (waited for; the green watch goes on
+    meanwhile), then the listeners (``_check_at_ready``), read last. Returns the last view."""
+    deployment_id = view["deployment_id"]
+    if view.get("green_not_ready"):
+        target.note(f"{target.elapsed():6.1f}s before production traffic moves: {view['green_not_ready']}; waiting")
+        view = target.poller().wait(
+            lambda: fetch_view(target, deployment_id),
+            lambda v: not v.get("green_not_ready") or v["status"] != "Ready" or _green_failed(v),
+            f"green healthy before production traffic moves ({deployment_id})",
+        )
+    if view["status"] == "Ready" and not _green_failed(view):
+        _check_at_ready(target, view, changed)
+    return view
+
+
+def _continue(target: Target, view: dict, changed: bool) -> dict:
+    """Pre-shift checks, then ContinueDeployment (while still Ready); the view it ends with, or the green watch's."""
+    view = _before_shift(target, view, changed)
+    if _green_failed(view):
+        return view
+    if view["status"] == "Ready":
+        api.continue_deployment(target.context.client("codedeploy"), view["deployment_id"])
+    return view
+
+
 def active_deployments(target: Target, application: str, group: str) -> list[tuple[str, Optional[str]]]:
     client = target.context.client("codedeploy")
     found = []
@@ -154,18 +236,16 @@ def _previous_task_definition(target: Target) -> Optional[str]:
 # --- waits ---------------------------------------------------------------------------------
 
 
-def wait_for(target: Target, deployment_id: str, verify: bool) -> dict:
+def wait_for(target: Target, deployment_id: str, verify: bool, changed: bool = True) -> dict:
     """The deployment's last view: final, or Ready when ``verify``. With verify=false a
-    deployment stopped at Ready (the group's STOP_DEPLOYMENT) is continued here."""
-    client = target.context.client("codedeploy")
+    deployment stopped at Ready (the group's STOP_DEPLOYMENT) is continued here, after the pre-shift checks."""
     view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, True), f"CodeDeploy deployment {deployment_id}")
+    if view["status"] == "Ready" and not verify and not _green_failed(view):
+        view = _continue(target, view, changed)
+        if not _green_failed(view):
+            view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, False), f"CodeDeploy deployment {deployment_id}")
     if _green_failed(view):
         return _stop_for_green(target, view)
-    if view["status"] == "Ready" and not verify:
-        api.continue_deployment(client, deployment_id)
-        view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, False), f"CodeDeploy deployment {deployment_id}")
-        if _green_failed(view):
-            return _stop_for_green(target, view)
     return view
 
 
@@ -271,6 +351,7 @@ def _plan_result(
 def run(target: Target) -> dict:
     action = target.option("action", "deploy")
     application, group = find_group(target)
+    target.cache["codedeploy_group"] = group
     if action != "deploy":
         return _act_on_awaiting(target, application, group, action)
     verify = bool(target.option("verify", False))
@@ -293,6 +374,8 @@ def run(target: Target) -> dict:
             decision = plan.decide_codedeploy(target.service, active_deployments(target, application, group_name), desired)
             if decision.action == plan.CONFLICT:
                 raise CutoverError(plan.conflict_message(decision, desired), deployment_id=decision.deployment_id)
+    if decision.action == plan.START:
+        _check_before_start(target, group)
 
     if target.context.check_mode:
         current_td = _describe_td(target, previous)
@@ -321,7 +404,7 @@ def run(target: Target) -> dict:
     if not target.option("wait", True):
         view = fetch_view(target, deployment_id)
         return plan.report("codedeploy", view, plan.codedeploy_outcome(view), previous, desired, target.elapsed(), target.progress.lines, changed=True)
-    view = wait_for(target, deployment_id, verify)
+    view = wait_for(target, deployment_id, verify, changed=decision.action == plan.START)
     # Attaching waits for a deployment an earlier run started: that run changed the service.
     return _finish(target, view, previous, changed=decision.action == plan.START)
 
@@ -371,6 +454,8 @@ def _act_on_awaiting(target: Target, application: str, group: dict, action: str)
     if view["status"] not in plan.ACTIVE_STATUSES:
         return _finish(target, view, previous, changed=False, fail_on_failure=False)
     if target.context.check_mode:
+        if action == "continue" and view["status"] == "Ready":
+            _check_at_ready(target, view, changed=False)
         outcome = {"status": plan.SUCCEEDED if action == "continue" else plan.ROLLED_BACK}
         return plan.report("codedeploy", view, outcome, previous, view.get("task_definition"), target.elapsed(), changed=True, plan={"action": action})
     client = target.context.client("codedeploy")
@@ -381,7 +466,9 @@ def _act_on_awaiting(target: Target, application: str, group: dict, action: str)
             return plan.report("codedeploy", view, plan.codedeploy_outcome(view), previous, view.get("task_definition"), target.elapsed(), changed=True)
         return _finish(target, view, previous, changed=True, fail_on_failure=False)
     if view["status"] == "Ready":
-        api.continue_deployment(client, deployment_id)
+        view = _continue(target, view, changed=False)
+        if _green_failed(view):
+            return _finish(target, _stop_for_green(target, view), previous, changed=True)
     if not target.option("wait", True):
         return plan.report("codedeploy", view, plan.codedeploy_outcome(view), previous, view.get("task_definition"), target.elapsed(), changed=True)
     view = wait_for(target, deployment_id, verify=False)

@@ -17,7 +17,7 @@ from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedep
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import task_definition_plan as tdp
-from ansible_collections.cutover.ecs.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
 from ansible_collections.cutover.ecs.plugins.module_utils._tags import tags_from_aws
 
@@ -66,7 +66,22 @@ def ensure_deployment(context: Context, options: Mapping[str, Any]) -> dict:
     strategy = plan.resolve_strategy(options.get("strategy"), service)
     task_definition = _resolve_task_definition(context, options["task_definition"]) if options.get("task_definition") else None
     target = Target(context=context, options=options, service=service, strategy=strategy, task_definition=task_definition, started=started)
-    return DRIVERS[strategy].run(target)
+    try:
+        result = _check(target) if options.get("action") == "check" else DRIVERS[strategy].run(target)
+    except CutoverError as error:
+        if target.cache.get("listener_drift"):
+            error.details.setdefault("listener_drift", target.cache["listener_drift"])
+        raise
+    if target.cache.get("listener_drift"):
+        result["listener_drift"] = target.cache["listener_drift"]
+    return result
+
+
+def _check(target: Target) -> dict:
+    """action=check: the checks a deployment runs before it starts, and no change (the deploy role's preflight)."""
+    DRIVERS[target.strategy].check(target)
+    serving = plan.serving_task_definition(target.service) or target.service.get("taskDefinition")
+    return plan.report(target.strategy, None, {"status": "checked"}, serving, serving, target.elapsed(), changed=False)
 
 
 def describe_deployment(context: Context, options: Mapping[str, Any]) -> dict:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, native_plan, plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, native_plan, plan, preshift
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
@@ -90,7 +90,7 @@ def _watch_green(target: Target, deployment: dict, health: list, task_definition
     desired = int(revision.get("requestedTaskCount") or target.service.get("desiredCount") or 0)
     stops: list = []
     if int(revision.get("runningTaskCount") or 0) < desired:
-        tasks = ecs_api.stopped_tasks(_ecs(target), target.cluster, target.service_name)
+        tasks = target.stopped_tasks()
         since = plan._epoch(deployment.get("createdAt") or deployment.get("startedAt"))
         stops = green.green_stops(tasks, None, task_definition, since)
     routing = _routing(target)
@@ -122,6 +122,11 @@ def fetch_view(target: Target, arn: str, track: bool = True, watch: bool = True)
     view = native_plan.native_view(deployment, task_definitions, split, healthy, seen)
     if failure:
         view["green_failure"] = failure
+    if "green" in health:
+        routing = _routing(target)
+        view["green_not_ready"] = preshift.green_not_ready(health["green"], plan.target_group_name(routing.green_target_group) if routing else None)
+    revision = deployment.get("targetServiceRevision") or {}
+    view["requested_weights"] = (revision.get("requestedTestTrafficWeight"), revision.get("requestedProductionTrafficWeight"))
     return view
 
 
@@ -133,25 +138,89 @@ def _reread_service(target: Target) -> dict:
     return ecs_api.describe_service(_ecs(target), target.cluster, target.service_name) or target.service
 
 
+# --- pre-shift checks --------------------------------------------------------------------------
+
+
+def _check_listeners(target: Target, shares: dict, when: str, **held: Any) -> None:
+    """The service's production and test listener rules route as the deployment expects (``preshift``), or the run
+    refuses (``Target.listeners_checked``). Reads each rule and its listener."""
+    routing = _routing(target)
+    if routing is None:
+        return
+    client = target.context.client("elbv2")
+    routes = []
+    for role, arn in ((preshift.PRODUCTION, routing.production_rule), (preshift.TEST, routing.test_rule)):
+        if not arn:
+            continue
+        listener = elbv2_api.describe_listener(client, preshift.listener_of_rule(arn))
+        found = elbv2_api.describe_rule(client, arn) if ":listener-rule/" in arn else listener
+        routes.append(preshift.named_route(role, arn, found, listener))
+    pair = preshift.Pair(routing.blue_target_group, routing.green_target_group)
+    target.listeners_checked(preshift.drift(routes, pair, shares), when, **held)
+
+
+def check(target: Target) -> None:
+    """action=check: the rules as a deployment starting now expects them; nothing while one runs (a deploy would
+    attach to it)."""
+    if not active_deployments(target):
+        _check_listeners(target, preshift.AT_REST, "before it starts")
+
+
+def _check_at_hook(target: Target, arn: str, view: dict, changed: bool) -> None:
+    """The rules as the deployment left them at its hook: the weights it requested (else those its stage implies)."""
+    stage = view.get("stage")
+    shares = preshift.native_shares(stage, *(view.get("requested_weights") or (None, None)))
+    _check_listeners(target, shares, f"before continuing at {stage}", waiting=arn, changed=changed)
+
+
+def _before_shift(target: Target, arn: str, view: dict, changed: bool) -> dict:
+    """Before a PAUSE hook is continued: when traffic moves onto green next, green healthy (waited for; the green
+    watch goes on meanwhile); then the rules (``_check_at_hook``), read last. Returns the last view."""
+    stage = view.get("stage")
+    if stage in preshift.NATIVE_HEALTH_STAGES and view.get("green_not_ready"):
+        target.note(f"{target.elapsed():6.1f}s before continuing at {stage}: {view['green_not_ready']}; waiting")
+        view = target.poller().wait(
+            lambda: fetch_view(target, arn),
+            lambda v: not v.get("green_not_ready") or not v.get("awaiting") or v["status"] in native_plan.FINAL_STATUSES or _green_failed(v),
+            f"green healthy before continuing at {stage}",
+        )
+    if view.get("awaiting") and not _green_failed(view):
+        _check_at_hook(target, arn, view, changed)
+    return view
+
+
+def _continue(target: Target, arn: str, view: dict, changed: bool) -> tuple[dict, bool]:
+    """Pre-shift checks, then ContinueServiceDeployment of the hook (while it still waits); (last view, continued)."""
+    view = _before_shift(target, arn, view, changed)
+    if _green_failed(view) or not view.get("awaiting") or not view.get("hook_id"):
+        return view, False
+    ecs_api.continue_service_deployment(_ecs(target), **native_plan.continue_request(arn, view["hook_id"]))
+    return view, True
+
+
 # --- waits ---------------------------------------------------------------------------------
 
 
-def follow(target: Target, arn: str, verify: bool) -> tuple[dict, bool]:
+def follow(target: Target, arn: str, verify: bool, started: bool = False) -> tuple[dict, bool]:
     """The deployment's last view: final, or paused for verification when ``verify``. Other
-    PAUSE hooks are continued on the way; returns whether this run continued one."""
+    PAUSE hooks are continued on the way, after the pre-shift checks; returns whether this run continued one."""
     continued: list = []
     while True:
         view = target.poller().wait(
             lambda: fetch_view(target, arn), lambda v: native_plan.native_done(v, continued) or _green_failed(v), f"service deployment {arn}"
         )
+        if not _green_failed(view) and view["status"] not in native_plan.FINAL_STATUSES and not (verify and native_plan.awaiting_verification(view)):
+            if not view.get("awaiting") or view.get("hook_id") in continued:
+                continue
+            hook = view["hook_id"]
+            view, done = _continue(target, arn, view, started or bool(continued))
+            if done:
+                continued.append(hook)
+                continue
         if _green_failed(view):
             return _stop_for_green(target, arn, view), bool(continued)
         if view["status"] in native_plan.FINAL_STATUSES or (verify and native_plan.awaiting_verification(view)):
             return view, bool(continued)
-        if not view.get("awaiting") or view.get("hook_id") in continued:
-            continue
-        ecs_api.continue_service_deployment(_ecs(target), **native_plan.continue_request(arn, view["hook_id"]))
-        continued.append(view["hook_id"])
 
 
 def _green_failed(view: dict) -> bool:
@@ -292,6 +361,8 @@ def run(target: Target) -> dict:
     decision = _decide(target, desired)
     if decision.action == plan.CONFLICT:
         decision = _handle_conflict(target, decision, desired)
+    if decision.action == plan.START:
+        _check_listeners(target, preshift.AT_REST, "before it starts")
     previous = _previous(target)
 
     if target.context.check_mode:
@@ -311,7 +382,7 @@ def run(target: Target) -> dict:
     if not target.option("wait", True):
         view = fetch_view(target, arn)
         return _report(target, view, native_plan.native_outcome(view), previous, changed=decision.action == plan.START)
-    view, continued = follow(target, arn, verify)
+    view, continued = follow(target, arn, verify, started=decision.action == plan.START)
     # Attaching waits for a deployment an earlier run started: that run changed the service.
     return _finish(target, view, previous, changed=decision.action == plan.START or continued)
 
@@ -339,6 +410,8 @@ def _act_on_awaiting(target: Target, action: str) -> dict:
     if view["status"] in native_plan.FINAL_STATUSES:
         return _finish(target, view, previous, changed=False, fail_on_failure=False)
     if target.context.check_mode:
+        if action == "continue" and view.get("awaiting"):
+            _check_at_hook(target, arn, view, changed=False)
         outcome = {"status": plan.SUCCEEDED if action == "continue" else plan.ROLLED_BACK}
         return _report(target, view, outcome, previous, changed=True, plan={"action": action})
     client = _ecs(target)
@@ -352,8 +425,9 @@ def _act_on_awaiting(target: Target, action: str) -> dict:
         return _finish(target, view, previous, changed=True, fail_on_failure=False)
     continued = False
     if view.get("awaiting") and view.get("hook_id"):
-        ecs_api.continue_service_deployment(client, **native_plan.continue_request(arn, view["hook_id"]))
-        continued = True
+        view, continued = _continue(target, arn, view, changed=False)
+        if _green_failed(view):
+            return _finish(target, _stop_for_green(target, arn, view), previous, changed=True)
     if not target.option("wait", True):
         view = fetch_view(target, arn)
         return _report(target, view, native_plan.native_outcome(view), previous, changed=continued)

@@ -51,6 +51,10 @@ def _previous(target: Target) -> Optional[str]:
     return plan.serving_task_definition(target.service) or target.service.get("taskDefinition")
 
 
+def check(target: Target) -> None:
+    """action=check: a rolling update moves no listener rule; nothing to check."""
+
+
 def run(target: Target) -> dict:
     _check_input(target)
     desired = target.task_definition_arn

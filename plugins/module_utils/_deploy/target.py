@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import plan
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import plan, preshift
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
 from ansible_collections.cutover.ecs.plugins.module_utils._poller import Poller
 
@@ -61,6 +62,32 @@ class Target:
         if outcome.get("rolled_back"):
             updated["rollback_reason"] = reason
         return updated
+
+    def listeners_checked(self, findings: list, when: str, waiting: Optional[str] = None, changed: bool = False) -> None:
+        """The pre-shift check's verdict on the listener rules: refuse (on_listener_drift=fail), or go on and say so
+        (a warning, a progress line, and ``listener_drift`` in the result). ``waiting``: the deployment held at a
+        shift, else none was started yet; ``changed``: this run started it."""
+        if not findings:
+            return
+        if self.option("on_listener_drift", preshift.FAIL) != preshift.PROCEED:
+            message = preshift.drift_message(findings, self.service_name, when, waiting)
+            raise CutoverError(message, listener_drift=findings, changed=changed)
+        warning = preshift.proceed_warning(findings, when)
+        self.context.warn(warning)
+        self.note(f"{self.elapsed():6.1f}s {warning}")
+        self.cache.setdefault("listener_drift", []).extend(dict(finding, when=when) for finding in findings)
+
+    def stopped_tasks(self) -> list:
+        """Every stopped task of the service ECS lists, for the green watch: the list read whole at each call (a
+        service in a crash loop stops more than one page's worth), each task described once per run (a stopped
+        task does not change)."""
+        client = self.context.client("ecs")
+        arns = ecs_api.stopped_task_arns(client, self.cluster, self.service_name)
+        known = self.cache.setdefault("stopped_tasks", {})
+        missing = [arn for arn in arns if arn not in known]
+        if missing:
+            known.update({task["taskArn"]: task for task in ecs_api.describe_tasks(client, self.cluster, missing) if task.get("taskArn")})
+        return [known[arn] for arn in arns if arn in known]
 
     def poller(self) -> Poller:
         """One poller per wait, bounded by what is left of wait_timeout."""

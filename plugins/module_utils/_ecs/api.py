@@ -124,6 +124,21 @@ def stopped_tasks(client: Any, cluster: str, service: str, limit: int = 100) -> 
     return client.describe_tasks(cluster=cluster, tasks=arns).get("tasks", [])
 
 
+@aws_call("list the stopped tasks of the ECS service")
+def stopped_task_arns(client: Any, cluster: str, service: str) -> list:
+    """Every STOPPED task of the service ECS still lists (about an hour's), all pages: ARNs only."""
+    return paginate(client, "list_tasks", "taskArns", cluster=cluster, serviceName=service, desiredStatus="STOPPED")
+
+
+@aws_call("describe the tasks")
+def describe_tasks(client: Any, cluster: str, arns: list) -> list:
+    """DescribeTasks, 100 ARNs a call."""
+    found: list = []
+    for start in range(0, len(arns), 100):
+        found.extend(client.describe_tasks(cluster=cluster, tasks=arns[start : start + 100]).get("tasks", []))
+    return found
+
+
 # --- service deployments (ECS-native BLUE_GREEN, LINEAR, CANARY) ------------------
 
 

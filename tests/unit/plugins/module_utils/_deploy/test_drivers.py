@@ -138,7 +138,7 @@ def codedeploy_answers(service: dict, active: list, deployments: dict | None = N
         found = deployments.get(params["deploymentId"])
         return {"deploymentInfo": found} if found else error("DeploymentDoesNotExistException")
 
-    healthy = {"arn:tg/blue": ["healthy"], "arn:tg/green": ["healthy", "healthy", "initial"]}
+    healthy = {"arn:tg/blue": ["healthy"], "arn:tg/green": ["healthy", "healthy", "draining"]}
     return {
         "elbv2": {
             "describe_target_groups": {"TargetGroups": [{"TargetGroupName": f"web-{c}", "TargetGroupArn": f"arn:tg/{c}"} for c in ("blue", "green")]},

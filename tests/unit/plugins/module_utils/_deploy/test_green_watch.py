@@ -497,7 +497,7 @@ def test_a_green_task_stopped_by_its_health_checks_stops_the_deployment() -> Non
     run = Run([health("initial", "Elb.InitialHealthChecking")], running=1, desired=2, stopped=stopped)
     view = run.wait()
     assert run.params("stop_deployment") == [{"deploymentId": DEPLOYMENT, "autoRollbackEnabled": True}]
-    assert run.params("list_tasks")[0] == {"cluster": "shop", "serviceName": "web", "desiredStatus": "STOPPED", "maxResults": 100}
+    assert run.params("list_tasks")[0] == {"cluster": "shop", "serviceName": "web", "desiredStatus": "STOPPED"}
     watch = view["green_watch"]
     assert (watch["check"], watch["task"], watch["stop_reason"], watch["stopped"], watch["target_group"]) == (
         "task_stops",

@@ -12,7 +12,19 @@ from typing import Any, Optional
 import pytest
 from test_drivers import TASK_DEFINITIONS, V1, V2, Recorder, describe_task_definition, error, options
 from test_green_watch import CREATED, ELB_STOP, health, task, unhealthy
-from test_native_driver import OTHER, OURS, PAUSE_AT_VERIFY, PROD_RULE, REVISIONS, WALK_THROUGH_THE_HOOK, Deployments, answers, native_service, state
+from test_native_driver import (
+    OTHER,
+    OURS,
+    PAUSE_AT_VERIFY,
+    REVISIONS,
+    TEST_ON_GREEN,
+    WALK_THROUGH_THE_HOOK,
+    Deployments,
+    answers,
+    native_service,
+    rules,
+    state,
+)
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, native, plan
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.ensure import describe_deployment, ensure_deployment
@@ -92,7 +104,7 @@ class NativeRun:
         self.stopped = list(stopped)
         self.seen: list = []
         self.service = service(desired)
-        forward = {"TargetGroups": [{"TargetGroupArn": BLUE_TG, "Weight": 100}, {"TargetGroupArn": GREEN_TG, "Weight": 0}]}
+        self.last: dict = {}
         self.answers = {
             "ecs": {
                 "describe_services": {"services": [self.service]},
@@ -109,7 +121,7 @@ class NativeRun:
                 "describe_tasks": lambda params: {"tasks": list(self.stopped)},
             },
             "elbv2": {
-                "describe_rules": {"Rules": [{"RuleArn": PROD_RULE, "Actions": [{"Type": "forward", "ForwardConfig": forward}]}]},
+                "describe_rules": rules({BLUE_TG: 100, GREEN_TG: 0}, self.test_on_green, BLUE_TG, GREEN_TG),
                 "describe_target_health": lambda params: {"TargetHealthDescriptions": self.health_of(params["TargetGroupArn"])},
             },
         }
@@ -146,7 +158,11 @@ class NativeRun:
         if green_health is not None:
             self.green_health[:] = green_health
         self.seen.append(found["status"])
+        self.last = found
         return {"serviceDeployments": [found]}
+
+    def test_on_green(self) -> bool:
+        return self.last.get("status") in ("PENDING", "IN_PROGRESS") and self.last.get("lifecycleStage") in TEST_ON_GREEN
 
     def stop(self, params: dict) -> dict:
         self.walk = list(self.after_stop)
@@ -245,7 +261,7 @@ def test_a_green_task_stopped_by_its_health_checks_stops_the_service_deployment(
     with pytest.raises(CutoverError) as raised:
         run.run()
     assert run.params("stop_service_deployment") == [{"serviceDeploymentArn": OURS, "stopType": "ROLLBACK"}]
-    assert run.params("list_tasks") == [{"cluster": "shop", "serviceName": "web", "desiredStatus": "STOPPED", "maxResults": 100}]
+    assert run.params("list_tasks") == [{"cluster": "shop", "serviceName": "web", "desiredStatus": "STOPPED"}]
     details = raised.value.details
     watch = details["green_watch"]
     assert (watch["check"], watch["task"], watch["stop_reason"], watch["stopped"], watch["target_group"]) == (

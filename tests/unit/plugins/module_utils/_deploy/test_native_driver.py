@@ -60,10 +60,16 @@ class Deployments:
     def __init__(self, walks: dict, start: list | None = None) -> None:
         self.walks = {arn: list(states) for arn, states in walks.items()}
         self.start = start
+        self.last: dict = {}
 
     def current(self, arn: str) -> dict:
         walk = self.walks[arn]
-        return walk[0] if len(walk) == 1 else walk.pop(0)
+        self.last = walk[0] if len(walk) == 1 else walk.pop(0)
+        return self.last
+
+    def test_on_green(self) -> bool:
+        """The deployment described last has moved the test listener rule to green (and not rolled back)."""
+        return self.last.get("status") in ("PENDING", "IN_PROGRESS") and self.last.get("lifecycleStage") in TEST_ON_GREEN
 
     def peek(self, arn: str) -> dict:
         return self.walks[arn][0]
@@ -92,9 +98,30 @@ class Deployments:
         return {"serviceDeploymentArn": arn}
 
 
+TEST_ON_GREEN = ("POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP")
+
+
+def forward(weights: dict) -> dict:
+    return {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()]}}
+
+
+def rules(production: dict, test_on_green: Any, blue: str = BLUE, green: str = GREEN) -> Any:
+    """DescribeRules as ECS leaves the service's rules: production at ``production`` ({target group: weight}), the test
+    rule on green once ``test_on_green()``, else on blue; without RuleArns, the production rule."""
+
+    def describe(params: dict) -> dict:
+        found = []
+        for arn in params.get("RuleArns") or [PROD_RULE]:
+            on_green = arn == TEST_RULE and test_on_green()
+            weights = {blue: 0, green: 100} if on_green else (production if arn == PROD_RULE else {blue: 100, green: 0})
+            found.append({"RuleArn": arn, "Priority": "6" if arn == PROD_RULE else "7", "IsDefault": False, "Actions": [forward(weights)]})
+        return {"Rules": found}
+
+    return describe
+
+
 def answers(service: dict, deployments: Deployments, production: dict | None = None) -> dict:
     weights = production or {BLUE: 100, GREEN: 0}
-    forward = {"TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()]}
     return {
         "ecs": {
             "describe_services": {"services": [service]},
@@ -109,7 +136,7 @@ def answers(service: dict, deployments: Deployments, production: dict | None = N
             "stop_service_deployment": deployments.stop,
         },
         "elbv2": {
-            "describe_rules": {"Rules": [{"RuleArn": PROD_RULE, "Actions": [{"Type": "forward", "ForwardConfig": forward}]}]},
+            "describe_rules": rules(weights, deployments.test_on_green),
             "describe_target_health": {"TargetHealthDescriptions": [{"TargetHealth": {"State": "healthy"}}]},
         },
     }
@@ -131,11 +158,32 @@ def test_already_serving_with_all_production_reads_only() -> None:
     assert recorder.mutating == []
 
 
-def test_serving_but_production_elsewhere_deploys_again() -> None:
+def test_serving_but_production_moved_by_hand_is_refused_before_any_change() -> None:
+    """No deployment runs, yet the production rule sends half to green: someone changed it (issue 29's pre-shift check)."""
     recorder = Recorder(answers(native_service(serving=V2), Deployments({}, start=WALK_THROUGH_THE_HOOK), production={BLUE: 50, GREEN: 50}))
-    result = ensure_deployment(recorder.context, options())
+    with pytest.raises(CutoverError) as raised:
+        ensure_deployment(recorder.context, options())
+    assert recorder.mutating == []
+    fields = {(f["role"], f["priority"], f["field"], f["expected"], f["found"]) for f in raised.value.details["listener_drift"]}
+    assert fields == {
+        ("production", "6", "Actions[0].ForwardConfig.TargetGroups[arn:tg/blue].Weight", "100 %", "50 (50 %)"),
+        ("production", "6", "Actions[0].ForwardConfig.TargetGroups[arn:tg/green].Weight", "0 %", "50 (50 %)"),
+    }
+    assert "rule 6: Actions[0].ForwardConfig.TargetGroups[arn:tg/green].Weight: expected 0 %, found 50 (50 %)" in raised.value.message
+    assert "on_listener_drift=proceed" in raised.value.message and "Nothing was changed" in raised.value.message
+
+
+def test_serving_but_production_moved_by_hand_deploys_again_when_told_to_proceed() -> None:
+    recorder = Recorder(answers(native_service(serving=V2), Deployments({}, start=WALK_THROUGH_THE_HOOK), production={BLUE: 50, GREEN: 50}))
+    warnings: list = []
+    recorder.context.warn = warnings.append
+    result = ensure_deployment(recorder.context, options(on_listener_drift="proceed"))
     assert (result["changed"], result["status"]) == (True, "succeeded")
     assert recorder.mutating == ["update_service", "continue_service_deployment"]
+    # said before the start, and again before the hook was continued (production still half on green)
+    assert [f["when"] for f in result["listener_drift"]] == ["before it starts"] * 2 + ["before continuing at POST_TEST_TRAFFIC_SHIFT"] * 2
+    assert len(warnings) == 2 and all(w.startswith("Proceeding before") for w in warnings)
+    assert any("Proceeding before it starts" in line for line in result["progress"])
 
 
 def test_deploy_continues_the_hook_it_does_not_stop_for() -> None:
@@ -287,3 +335,34 @@ def test_a_missing_service_deployment_is_reported() -> None:
     recorder = Recorder(recorder_answers)
     with pytest.raises(CutoverError, match="does not exist"):
         ensure_deployment(recorder.context, options(action="continue", deployment_id="arn:sd/gone", task_definition=None))
+
+
+def test_action_check_refuses_a_rule_moved_by_hand_and_changes_nothing() -> None:
+    recorder = Recorder(answers(native_service(), Deployments({}), production={BLUE: 90, GREEN: 10}))
+    with pytest.raises(CutoverError) as raised:
+        ensure_deployment(recorder.context, options(action="check", task_definition=None))
+    assert recorder.mutating == []
+    assert {f["field"] for f in raised.value.details["listener_drift"]} == {
+        "Actions[0].ForwardConfig.TargetGroups[arn:tg/blue].Weight",
+        "Actions[0].ForwardConfig.TargetGroups[arn:tg/green].Weight",
+    }
+
+
+def test_action_check_passes_rules_as_expected_and_reports_them_when_told_to_proceed() -> None:
+    recorder = Recorder(answers(native_service(), Deployments({})))
+    result = ensure_deployment(recorder.context, options(action="check", task_definition=None))
+    assert (result["changed"], result["status"], result.get("listener_drift")) == (False, "checked", None)
+    assert "describe_rules" in recorder.operations and recorder.mutating == []
+    moved = Recorder(answers(native_service(), Deployments({}), production={BLUE: 90, GREEN: 10}))
+    result = ensure_deployment(moved.context, options(action="check", task_definition=None, on_listener_drift="proceed"))
+    assert (result["changed"], result["status"], len(result["listener_drift"])) == (False, "checked", 2)
+    assert moved.mutating == []
+
+
+def test_action_check_leaves_a_deployment_in_progress_alone() -> None:
+    """A deploy would attach to it: its rules are where that deployment put them."""
+    walks = {OURS: [state(OURS, "IN_PROGRESS", stage="PRODUCTION_TRAFFIC_SHIFT")]}
+    recorder = Recorder(answers(native_service(), Deployments(walks), production={BLUE: 50, GREEN: 50}))
+    result = ensure_deployment(recorder.context, options(action="check", task_definition=None))
+    assert (result["changed"], result["status"]) == (False, "checked")
+    assert "describe_rules" not in recorder.operations
