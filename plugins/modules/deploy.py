@@ -155,6 +155,28 @@ options:
         breaker stops it (about 18 s in the fault matrix).
     type: bool
     default: true
+  wait_until:
+    description:
+      - How far the module follows the deployment before it returns (with O(wait=true)).
+      - V(stable) (the default) waits for its end, CodeDeploy's termination wait and ECS's bake time and clean-up
+        included. C(status=succeeded) then means blue is gone and nothing can roll the release back any more.
+      - V(deployed) returns once all production traffic is on green (CodeDeploy's AllowTraffic succeeded; for V(ecs) the
+        deployment is past C(PRODUCTION_TRAFFIC_SHIFT)), with C(status=deployed). The deployment goes on without the module
+        (the bake time, blue's removal), and an alarm may still roll it back; M(cutover.ecs.deployment_info) tells. For
+        V(rolling) it waits as V(stable) does.
+      - A stage returns once the deployment got there, with C(status=in_progress). A CodeDeploy lifecycle event counts once
+        it succeeded (V(BeforeInstall), V(Install), V(AfterInstall), V(AllowTestTraffic), V(AfterAllowTestTraffic),
+        V(BeforeAllowTraffic), V(AllowTraffic), V(AfterAllowTraffic)); an ECS lifecycle stage once the deployment is at it
+        or past it (V(RECONCILE_SERVICE), V(PRE_SCALE_UP), V(SCALE_UP), V(POST_SCALE_UP), V(TEST_TRAFFIC_SHIFT), V(POST_TEST_TRAFFIC_SHIFT),
+        V(PRODUCTION_TRAFFIC_SHIFT), V(POST_PRODUCTION_TRAFFIC_SHIFT), V(BAKE_TIME), V(CLEAN_UP)). A deployment held at
+        CodeDeploy's Ready or at a C(PAUSE) hook stays held; continue it with O(action=continue). A stage does not go with
+        O(verify=true), whose gate decides where the module stops; a stage of another strategy is refused before any change.
+      - How the task ends, for CI. It succeeds with C(status) V(succeeded), V(deployed), V(in_progress) (a stage reached, or
+        O(wait=false)) or V(awaiting_verification). It fails with V(rolled_back) (failed and rolled back, production is on
+        blue), V(failed) (failed and not rolled back; C(msg) says where traffic is) or V(stopped) (stopped by someone else
+        without rollback; traffic stays where the deployment left it).
+    type: str
+    default: stable
   on_listener_drift:
     description:
       - Pre-shift checks (V(codedeploy) and V(ecs)). Before a deployment starts, and before each traffic shift the module drives
@@ -244,8 +266,9 @@ EXAMPLES = r"""
 RETURN = r"""
 status:
   description:
-    - V(succeeded), V(awaiting_verification), V(rolled_back), V(failed); V(in_progress) with O(wait=false); V(planned) in check mode;
-      V(checked) with O(action=check).
+    - V(succeeded), V(deployed) (O(wait_until=deployed)), V(awaiting_verification), V(rolled_back), V(failed), V(stopped) (by
+      someone else, without rollback); V(in_progress) with O(wait=false) or a stage of O(wait_until) reached; V(planned) in
+      check mode; V(checked) with O(action=check). See O(wait_until) for which of them fail the task.
   returned: always
   type: str
   sample: succeeded
@@ -394,6 +417,7 @@ ARGUMENT_SPEC = dict(
     rollback_on_alarms=dict(type="list", elements="str", default=[]),
     watch_green=dict(type="bool", default=True),
     on_listener_drift=dict(type="str", choices=["fail", "proceed"], default="fail"),
+    wait_until=dict(type="str", default="stable"),
     poll_interval=dict(type="int", default=5),
     progress_file=dict(type="path"),
     **WAIT_ARGS,

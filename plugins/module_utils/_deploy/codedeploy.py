@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy import api
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, plan, preshift
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, plan, preshift, until
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
@@ -239,11 +239,15 @@ def _previous_task_definition(target: Target) -> Optional[str]:
 def wait_for(target: Target, deployment_id: str, verify: bool, changed: bool = True) -> dict:
     """The deployment's last view: final, or Ready when ``verify``. With verify=false a
     deployment stopped at Ready (the group's STOP_DEPLOYMENT) is continued here, after the pre-shift checks."""
-    view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, True), f"CodeDeploy deployment {deployment_id}")
-    if view["status"] == "Ready" and not verify and not _green_failed(view):
+    view = target.poller().wait(
+        lambda: fetch_view(target, deployment_id), lambda v: _done(v, True) or _reached(target, v), f"CodeDeploy deployment {deployment_id}"
+    )
+    if view["status"] == "Ready" and not verify and not _green_failed(view) and not _reached(target, view):
         view = _continue(target, view, changed)
         if not _green_failed(view):
-            view = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: _done(v, False), f"CodeDeploy deployment {deployment_id}")
+            view = target.poller().wait(
+                lambda: fetch_view(target, deployment_id), lambda v: _done(v, False) or _reached(target, v), f"CodeDeploy deployment {deployment_id}"
+            )
     if _green_failed(view):
         return _stop_for_green(target, view)
     return view
@@ -258,6 +262,11 @@ def _green_failed(view: dict) -> bool:
     return bool(view.get("green_failure")) and view["status"] in plan.ACTIVE_STATUSES
 
 
+def _reached(target: Target, view: dict) -> bool:
+    """The deployment got as far as wait_until (``until``); the green watch's finding comes first."""
+    return not _green_failed(view) and until.reached("codedeploy", view, target.option("wait_until", until.STABLE))
+
+
 def wait_for_rollback(target: Target, view: dict) -> Optional[dict]:
     rollback_id = view.get("rollback_deployment_id")
     if not rollback_id:
@@ -269,6 +278,8 @@ def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, 
     rollback_view = wait_for_rollback(target, view) if view["status"] in ("Stopped", "Failed") else None
     watch = view.get("green_watch")
     outcome = green.with_green_failure(plan.codedeploy_outcome(view, rollback_view), watch)
+    if _reached(target, view):
+        outcome = until.outcome(outcome, target.option("wait_until"))
     result = plan.report(
         "codedeploy",
         view,
@@ -281,7 +292,7 @@ def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, 
         rollback_deployment_id=view.get("rollback_deployment_id"),
         **({"green_watch": watch} if watch else {}),
     )
-    if fail_on_failure and outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
+    if fail_on_failure and outcome["status"] in plan.FAILURES:
         message = f"CodeDeploy deployment {view['deployment_id']} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}"
         raise CutoverError(message, **{key: value for key, value in result.items() if key != "changed"}, changed=True)
     return result

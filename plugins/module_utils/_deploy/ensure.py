@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, history, native, plan, rolling
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import codedeploy, history, native, plan, rolling, until
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import task_definition_plan as tdp
@@ -64,6 +64,9 @@ def ensure_deployment(context: Context, options: Mapping[str, Any]) -> dict:
     plan.validate_options(options)
     service = _read_service(context, options)
     strategy = plan.resolve_strategy(options.get("strategy"), service)
+    problem = until.problem(strategy, options.get("wait_until"), bool(options.get("verify")))
+    if problem:
+        raise InvalidInput(problem, option="wait_until")
     task_definition = _resolve_task_definition(context, options["task_definition"]) if options.get("task_definition") else None
     target = Target(context=context, options=options, service=service, strategy=strategy, task_definition=task_definition, started=started)
     try:

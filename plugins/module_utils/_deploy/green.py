@@ -107,11 +107,14 @@ def finding(failure: Mapping[str, Any], seen_after: float, rollback_started_afte
 
 def with_green_failure(outcome: Mapping[str, Any], failure: Optional[Mapping[str, Any]]) -> dict:
     """A finished deployment's outcome with the watch's reason in place of the engine's (which says only that it was
-    stopped); the status and whether it was rolled back stay."""
+    stopped); whether it was rolled back stays. The watch stopped it because it failed: ``stopped`` (by someone) reads
+    ``failed``."""
     if not failure:
         return dict(outcome)
     said = reason(failure)
     updated = dict(outcome, reason=said)
+    if updated.get("status") == "stopped":
+        updated["status"] = "failed"
     if outcome.get("rolled_back"):
         updated["rollback_reason"] = said
     return updated

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, native_plan, plan, preshift
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, native_plan, plan, preshift, until
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.target import Target
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
@@ -207,8 +207,12 @@ def follow(target: Target, arn: str, verify: bool, started: bool = False) -> tup
     continued: list = []
     while True:
         view = target.poller().wait(
-            lambda: fetch_view(target, arn), lambda v: native_plan.native_done(v, continued) or _green_failed(v), f"service deployment {arn}"
+            lambda: fetch_view(target, arn),
+            lambda v: native_plan.native_done(v, continued) or _green_failed(v) or _reached(target, v),
+            f"service deployment {arn}",
         )
+        if _reached(target, view) and not _hook_after_deployed(target, view, continued):
+            return view, bool(continued)
         if not _green_failed(view) and view["status"] not in native_plan.FINAL_STATUSES and not (verify and native_plan.awaiting_verification(view)):
             if not view.get("awaiting") or view.get("hook_id") in continued:
                 continue
@@ -221,6 +225,17 @@ def follow(target: Target, arn: str, verify: bool, started: bool = False) -> tup
             return _stop_for_green(target, arn, view), bool(continued)
         if view["status"] in native_plan.FINAL_STATUSES or (verify and native_plan.awaiting_verification(view)):
             return view, bool(continued)
+
+
+def _hook_after_deployed(target: Target, view: dict, continued: list) -> bool:
+    """A PAUSE hook waits once production is all on green (POST_PRODUCTION_TRAFFIC_SHIFT) and wait_until=deployed:
+    continued before the module returns, as left alone it would time out, by default into a rollback."""
+    return target.option("wait_until") == until.DEPLOYED and bool(view.get("awaiting")) and view.get("hook_id") not in continued
+
+
+def _reached(target: Target, view: dict) -> bool:
+    """The deployment got as far as wait_until (``until``); the green watch's finding comes first."""
+    return not _green_failed(view) and until.reached(STRATEGY, view, target.option("wait_until", until.STABLE))
 
 
 def _green_failed(view: dict) -> bool:
@@ -268,13 +283,15 @@ def _report(target: Target, view: dict, outcome: dict, previous: Optional[str], 
 
 def _finish(target: Target, view: dict, previous: Optional[str], changed: bool, fail_on_failure: bool = True) -> dict:
     outcome = native_plan.native_outcome(view)
+    if _reached(target, view):
+        outcome = until.outcome(outcome, target.option("wait_until"))
     watch = view.get("green_watch")
     if watch:
         outcome = green.with_green_failure(outcome, watch)
-    elif outcome["status"] in (plan.FAILED, plan.ROLLED_BACK) and not view.get("triggered_alarms"):
+    elif outcome["status"] in plan.FAILURES and not view.get("triggered_alarms"):
         outcome = target.with_task_reason(outcome, view.get("task_definition") or target.task_definition_arn)
     result = _report(target, view, outcome, previous, changed, **({"green_watch": watch} if watch else {}))
-    if fail_on_failure and outcome["status"] in (plan.FAILED, plan.ROLLED_BACK):
+    if fail_on_failure and outcome["status"] in plan.FAILURES:
         message = f"Service deployment {view['deployment_id']} {outcome['status'].replace('_', ' ')}: {outcome.get('reason')}"
         raise CutoverError(message, **{key: value for key, value in result.items() if key != "changed"}, changed=True)
     return result

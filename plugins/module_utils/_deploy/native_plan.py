@@ -410,4 +410,6 @@ def native_outcome(view: Mapping[str, Any]) -> dict:
         reason = f"{reason} (alarms in ALARM: {', '.join(view['triggered_alarms'])})"
     if status == ROLLBACK_SUCCESSFUL:
         return {"status": plan.ROLLED_BACK, "rolled_back": True, "rollback_reason": reason, "reason": reason}
+    if status == STOPPED:
+        return {"status": plan.STOPPED, "rolled_back": False, "rollback_reason": None, "reason": f"{status}: {reason}" if reason != status else status}
     return {"status": plan.FAILED, "rolled_back": False, "rollback_reason": None, "reason": f"{status}: {reason}" if reason != status else status}

@@ -53,6 +53,10 @@ AWAITING = "awaiting_verification"
 ROLLED_BACK = "rolled_back"
 FAILED = "failed"
 IN_PROGRESS = "in_progress"
+# Stopped by someone (StopDeployment without rollback, an ECS service deployment STOPPED), not rolled back.
+STOPPED = "stopped"
+# The statuses that fail the task: failed and rolled back, failed and not rolled back, stopped by someone.
+FAILURES = (ROLLED_BACK, FAILED, STOPPED)
 PLANNED = "planned"
 
 # Idempotency decisions.
@@ -629,7 +633,17 @@ def codedeploy_outcome(view: Mapping[str, Any], rollback_view: Optional[Mapping[
         return {"status": IN_PROGRESS, "rolled_back": False, "rollback_reason": None}
     reason = (view.get("error") or {}).get("message") or status
     rolled_back = rollback_view is not None and rollback_view.get("status") == "Succeeded"
-    return {"status": ROLLED_BACK if rolled_back else FAILED, "rolled_back": rolled_back, "rollback_reason": reason if rolled_back else None, "reason": reason}
+    if rolled_back:
+        return {"status": ROLLED_BACK, "rolled_back": True, "rollback_reason": reason, "reason": reason}
+    if status == "Stopped" and rollback_view is None and (view.get("error") or {}).get("code") == "MANUAL_STOP":
+        # StopDeployment without rollback (an alarm or a timeout is a failure): traffic stays where it was left
+        return {
+            "status": STOPPED,
+            "rolled_back": False,
+            "rollback_reason": None,
+            "reason": f"stopped without rollback: {reason}" if reason != status else "stopped without rollback",
+        }
+    return {"status": FAILED, "rolled_back": False, "rollback_reason": None, "reason": reason}
 
 
 def _rolling_state(ours: Optional[Mapping[str, Any]], primary: Optional[Mapping[str, Any]], desired: Optional[str]) -> tuple[str, bool]:

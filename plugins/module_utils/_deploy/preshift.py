@@ -238,7 +238,7 @@ def drift_message(findings: Sequence[Mapping[str, Any]], service: str, when: str
         )
     else:
         then = (
-            "Nothing was changed: put them back (the infrastructure role does), or set on_listener_drift=proceed "
+            "Nothing was changed: put them back, or set on_listener_drift=proceed "
             "(role: deploy_on_listener_drift) to deploy anyway; the deployment then sets the weights it needs and drops the rest."
         )
     return (

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy import plan, preshift
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, plan, preshift
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
@@ -54,10 +54,17 @@ class Target:
         return plan.task_definition_diff((current or {}).get("taskDefinition"), self.task_definition or {})
 
     def with_task_reason(self, outcome: Mapping[str, Any], task_definition: Optional[str]) -> dict:
-        """A failed outcome with why the last task of ``task_definition`` stopped (the circuit
-        breaker says only "tasks failed to start"). Two reads, on failure only."""
-        tasks = ecs_api.stopped_tasks(self.context.client("ecs"), self.cluster, self.service_name)
-        reason = plan.with_task_reason(outcome.get("reason"), plan.stopped_task_reason(tasks, task_definition))
+        """A failed outcome with why the tasks of ``task_definition`` stopped (the circuit breaker says only "tasks
+        failed to start"): the green watch's sentence when its verdict holds on them, so a rolling update (or a
+        rollback ECS began itself) reads as the watched strategies do; else the last stopped task's reason. Read on
+        failure only."""
+        tasks = self.stopped_tasks()
+        failure = green.verdict([], green.green_stops(tasks, None, task_definition), int(self.service.get("desiredCount") or 0))
+        if failure and self.option("watch_green", True):
+            engine = outcome.get("reason")
+            reason = f"{green.reason(failure)} ({engine})" if engine else green.reason(failure)
+        else:
+            reason = plan.with_task_reason(outcome.get("reason"), plan.stopped_task_reason(tasks, task_definition))
         updated = dict(outcome, reason=reason)
         if outcome.get("rolled_back"):
             updated["rollback_reason"] = reason

@@ -278,6 +278,8 @@ def test_canary_with_a_config_of_its_own(world: CodeDeployWorld, run_module_on_l
         ({"strategy": "ecs"}, "strategy=ecs needs a service with the ECS deployment controller"),
         ({"traffic": {"type": "canary", "percent": 150, "interval_minutes": 1}}, "between 1 and 99"),
         ({"traffic": {"type": "config", "config_name": "no-such-config"}}, "no-such-config does not exist"),
+        ({"wait_until": "POST_TEST_TRAFFIC_SHIFT"}, "wait_until must be stable, deployed or a stage of the codedeploy strategy"),
+        ({"wait_until": "AllowTraffic", "verify": True}, "wait_until=AllowTraffic and verify=true"),
     ],
 )
 def test_bad_input_fails_before_any_change(world: CodeDeployWorld, run_module_on_lab: Any, extra: dict, message: str) -> None:
@@ -297,3 +299,42 @@ def test_deployment_info_of_a_missing_service_fails(world: CodeDeployWorld, run_
     result, calls = run_module_on_lab("deployment_info", {"cluster": world.cluster, "service": "no-such-service"})
     assert result.get("failed") is True and "does not exist" in result["msg"], result
     assert mutating_calls(calls) == []
+
+
+def test_wait_until_a_stage_then_deployed_then_rollback(world: CodeDeployWorld, run_module_on_lab: Any) -> None:
+    """wait_until for CI: back at AllowTestTraffic (the group holds the deployment at Ready: test traffic on green), then,
+    continued, back once production is all on green while the termination wait runs; a rollback then still restores
+    blue at once."""
+    serving = version_at(world.url())
+    _set_termination_wait(world, 1)
+    try:
+        held, calls = run_module_on_lab("deploy", world.args(task_definition=world.td_v1b if serving == "2" else world.td_v2, wait_until="AllowTestTraffic"))
+        assert held.get("failed") is not True, held
+        assert (held["changed"], held["status"]) == (True, "in_progress"), held
+        assert mutating_calls(calls) == ["codedeploy:CreateDeployment"]
+        assert world.deploy.get_deployment(deploymentId=held["deployment_id"])["deploymentInfo"]["status"] == "Ready"
+        other = "1" if serving == "2" else "2"
+        world.wait_version(other, port=TEST_PORT)
+        assert version_at(world.url()) == serving, "production moved before the continue"
+
+        deployed, calls = run_module_on_lab("deploy", world.args(action="continue", deployment_id=held["deployment_id"], wait_until="deployed"))
+        assert deployed.get("failed") is not True, deployed
+        assert (deployed["changed"], deployed["status"], deployed["deployment_id"]) == (True, "deployed", held["deployment_id"])
+        assert mutating_calls(calls) == ["codedeploy:ContinueDeployment"]
+        # production is all on green; the deployment goes on (its termination wait)
+        assert world.deploy.get_deployment(deploymentId=held["deployment_id"])["deploymentInfo"]["status"] == "InProgress"
+        world.wait_version(other)
+
+        rolled, calls = run_module_on_lab("deploy", world.args(action="rollback"))
+        assert (rolled["status"], rolled["rolled_back"]) == ("rolled_back", True), rolled
+        assert mutating_calls(calls) == ["codedeploy:StopDeployment"]
+        world.wait_version(serving)
+    finally:
+        _set_termination_wait(world, 0)
+
+
+def _set_termination_wait(world: CodeDeployWorld, minutes: int) -> None:
+    group = world.deploy.get_deployment_group(applicationName=world.name, deploymentGroupName=world.name)["deploymentGroupInfo"]
+    config = dict(group["blueGreenDeploymentConfiguration"])
+    config["terminateBlueInstancesOnDeploymentSuccess"] = {"action": "TERMINATE", "terminationWaitTimeInMinutes": minutes}
+    world.deploy.update_deployment_group(applicationName=world.name, currentDeploymentGroupName=world.name, blueGreenDeploymentConfiguration=config)

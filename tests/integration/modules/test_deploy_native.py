@@ -325,6 +325,7 @@ def test_canary_override(world: NativeWorld, run_module_on_lab: Any) -> None:
         ({"traffic": {"type": "config", "config_name": "CodeDeployDefault.ECSAllAtOnce"}}, "CodeDeploy deployment config"),
         ({"container_name": "nope"}, "container_name nope is not a container"),
         ({"task_definition": "no-such-family:1"}, "does not exist"),
+        ({"wait_until": "AllowTraffic"}, "wait_until must be stable, deployed or a stage of the ecs strategy"),
     ],
 )
 def test_bad_input_fails_before_any_change(world: NativeWorld, run_module_on_lab: Any, extra: dict, message: str) -> None:
@@ -332,3 +333,23 @@ def test_bad_input_fails_before_any_change(world: NativeWorld, run_module_on_lab
     assert result.get("failed") is True, result
     assert message in result["msg"]
     assert mutating_calls(calls) == []
+
+
+def test_wait_until_a_stage_returns_at_the_hook_then_continue_finishes(world: NativeWorld, run_module_on_lab: Any) -> None:
+    """wait_until=POST_TEST_TRAFFIC_SHIFT: back once green serves the test listener, the service's PAUSE hook holding
+    the deployment there (not continued); action=continue then moves production."""
+    serving = version_at(world.url())
+    target = world.td_v2 if serving == "1" else world.td_v1b
+    other = "2" if serving == "1" else "1"
+    held, calls = run_module_on_lab("deploy", world.args(task_definition=target, wait_until="POST_TEST_TRAFFIC_SHIFT"))
+    assert held.get("failed") is not True, held
+    assert (held["changed"], held["status"]) == (True, "in_progress"), held
+    assert mutating_calls(calls) == ["ecs:UpdateService"]
+    world.wait_version(other, port=TEST_PORT)
+    assert version_at(world.url()) == serving, "production moved at a stage before its shift"
+
+    done, calls = run_module_on_lab("deploy", world.args(action="continue"))
+    assert done.get("failed") is not True, done
+    assert (done["changed"], done["status"], done["deployment_id"]) == (True, "succeeded", held["deployment_id"])
+    assert mutating_calls(calls) == ["ecs:ContinueServiceDeployment"]
+    world.wait_version(other)

@@ -355,19 +355,26 @@ def test_rolling_rollback_reports_why_the_tasks_stopped() -> None:
     stopped = [
         # newer, but of the old task definition: not what failed
         {
+            "taskArn": "arn:aws:ecs:us-east-1:123456789012:task/shop/1a",
             "stoppedReason": "Scaling activity initiated by (deployment ecs-1)",
             "stoppedAt": 9,
             "taskDefinitionArn": V1,
             "containers": [{"name": "web", "exitCode": 0}],
         },
-        {"stoppedReason": "Task failed ELB health checks in (target-group web-blue)", "stoppedAt": 5, "taskDefinitionArn": V2, "containers": [{"name": "web"}]},
+        {
+            "taskArn": "arn:aws:ecs:us-east-1:123456789012:task/shop/2b",
+            "stoppedReason": "Task failed ELB health checks in (target-group web-blue)",
+            "stoppedAt": 5,
+            "taskDefinitionArn": V2,
+            "containers": [{"name": "web"}],
+        },
     ]
     answers = {
         "ecs": {
             "describe_services": lambda params: {"services": [polls.pop(0) if len(polls) > 1 else polls[0]]},
             "describe_task_definition": describe_task_definition,
             "update_service": {"service": rolling_service(("ecs-2", "PRIMARY", V2, "IN_PROGRESS"), ("ecs-1", "ACTIVE", V1, "COMPLETED"))},
-            "list_tasks": {"taskArns": ["arn:task/1", "arn:task/2"]},
+            "list_tasks": {"taskArns": [task["taskArn"] for task in stopped]},
             "describe_tasks": {"tasks": stopped},
         }
     }
@@ -376,12 +383,14 @@ def test_rolling_rollback_reports_why_the_tasks_stopped() -> None:
         ensure_deployment(recorder.context, options())
     result = raised.value.details
     assert (result["status"], result["rolled_back"]) == ("rolled_back", True)
+    # the green watch's sentence, as CodeDeploy and ECS-native give it, with what ECS's circuit breaker said
     assert result["rollback_reason"] == (
-        "ECS deployment circuit breaker: tasks failed to start. Last stopped task: Task failed ELB health checks in (target-group web-blue)"
+        "green cannot become healthy: 1 of its tasks stopped: task 2b: Task failed ELB health checks in (target-group web-blue) "
+        "(ECS deployment circuit breaker: tasks failed to start.)"
     )
     assert "Task failed ELB health checks" in str(raised.value)
     listed = next(params for operation, params in recorder.calls if operation == "list_tasks")
-    assert listed == {"cluster": "shop", "serviceName": "web", "desiredStatus": "STOPPED", "maxResults": 100}
+    assert listed == {"cluster": "shop", "serviceName": "web", "desiredStatus": "STOPPED"}
     assert recorder.mutating == ["update_service"]
 
 

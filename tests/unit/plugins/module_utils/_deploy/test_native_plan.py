@@ -508,7 +508,7 @@ def test_native_done(state: dict, continued: tuple, expected: bool) -> None:
         ),
         (
             view("STOPPED", reason="stopped by the user"),
-            {"status": "failed", "rolled_back": False, "rollback_reason": None, "reason": "STOPPED: stopped by the user"},
+            {"status": "stopped", "rolled_back": False, "rollback_reason": None, "reason": "STOPPED: stopped by the user"},
         ),
         (view("ROLLBACK_FAILED"), {"status": "failed", "rolled_back": False, "rollback_reason": None, "reason": "ROLLBACK_FAILED"}),
     ],

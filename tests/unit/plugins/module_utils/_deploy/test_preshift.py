@@ -413,8 +413,8 @@ def test_lines() -> None:
 def test_drift_message_before_the_start() -> None:
     assert preshift.drift_message([BLUE_OFF, GREEN_OFF], "web", "before it starts") == (
         "The listener rules of web are not as the deployment expects before it starts (changed by hand, by another tool, or by a "
-        f"deployment stopped without rollback): {BLUE_LINE}; {GREEN_LINE}. Nothing was changed: put them back (the infrastructure "
-        "role does), or set on_listener_drift=proceed (role: deploy_on_listener_drift) to deploy anyway; the deployment then sets "
+        f"deployment stopped without rollback): {BLUE_LINE}; {GREEN_LINE}. Nothing was changed: put them back, or set "
+        "on_listener_drift=proceed (role: deploy_on_listener_drift) to deploy anyway; the deployment then sets "
         "the weights it needs and drops the rest."
     )
 
