@@ -356,6 +356,9 @@ green_watch:
     - C(check) is V(target_health) (C(target), C(target_group) and the load balancer's C(health_reason)) or V(task_stops) (C(task),
       C(stop_reason) and how many of green's tasks C(stopped)). C(seen_after_s) and C(rollback_started_after_s) count from
       the module's start; C(reason) is the sentence C(rollback_reason) gives.
+    - For V(codedeploy), C(rollback_after_checks_began_s) is the time from when the load balancer began to check green (its
+      target group joined the test listener, or the production one without a test listener) to the rollback's start. No
+      check failed earlier, so it bounds the time from green's first failed check to the rollback.
   returned: when the green watch stopped a deployment
   type: dict
   sample:

@@ -83,6 +83,8 @@ def test_green_fails_health_checks(strategy: str, pool: ServicePool, record: dic
             # The lab's check interval: the role's 30 s at the matrix's time scale, within the lab's 0.2-2 s
             interval = min(2.0, max(0.2, 30 / float(service.lab.env["LAB_TIME_SCALE"])))
             record["rollback_after_test_traffic_s"] = service.rollback_after_test_traffic(result["deployment_id"])
+            # the same bound, as the module reports it
+            record["module_rollback_after_checks_began_s"] = result["green_watch"].get("rollback_after_checks_began_s")
             record["bound_s"] = {"health_check_interval": interval, "poll": 1, "two_intervals_and_a_poll": round(2 * interval + 1, 2)}
 
 

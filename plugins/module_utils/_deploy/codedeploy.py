@@ -11,6 +11,7 @@ driver continues the deployment itself (ContinueDeployment READY_WAIT).
 
 from __future__ import annotations
 
+import time
 from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._codedeploy import api
@@ -140,7 +141,8 @@ def _stop_for_green(target: Target, view: dict) -> dict:
             raise CutoverError(message, code=error.code, deployment_id=deployment_id) from error
         # It ended on its own meanwhile: report what it did.
         return fetch_view(target, deployment_id)
-    watch = green.finding(failure, seen, target.elapsed())
+    began = green.checks_began(view.get("phases") or [])
+    watch = green.finding(failure, seen, target.elapsed(), time.time() - began if began else None)
     final = target.poller().wait(lambda: fetch_view(target, deployment_id), lambda v: v["status"] in plan.FINAL_STATUSES, f"stopping {deployment_id}")
     return dict(final, green_watch=watch)
 

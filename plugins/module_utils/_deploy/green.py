@@ -100,9 +100,27 @@ def reason(failure: Mapping[str, Any]) -> str:
     return f"green cannot become healthy: {stopped} task {failure['task']}: {failure['stop_reason']}"
 
 
-def finding(failure: Mapping[str, Any], seen_after: float, rollback_started_after: float) -> dict:
-    """What the result's ``green_watch`` reports: the failure, the sentence, and when (seconds from the module's start)."""
-    return dict(failure, seen_after_s=round(seen_after, 1), rollback_started_after_s=round(rollback_started_after, 1), reason=reason(failure))
+def finding(failure: Mapping[str, Any], seen_after: float, rollback_started_after: float, since_checks_began: Optional[float] = None) -> dict:
+    """What the result's ``green_watch`` reports: the failure, the sentence, and when (seconds from the module's start;
+    ``since_checks_began``: from when the load balancer began to check green to the rollback's start, when known)."""
+    found = dict(failure, seen_after_s=round(seen_after, 1), rollback_started_after_s=round(rollback_started_after, 1), reason=reason(failure))
+    if since_checks_began is not None:
+        found["rollback_after_checks_began_s"] = round(max(0.0, since_checks_began), 1)
+    return found
+
+
+def checks_began(phases: Sequence[Mapping[str, Any]]) -> Optional[float]:
+    """When the load balancer began to check a CodeDeploy green (epoch seconds): its target group is on no listener, so
+    unchecked, until AllowTestTraffic ends (or, without a test listener, AllowTraffic begins). No failed check comes
+    earlier: the time from then to the rollback bounds the time from green's first failed check to it. None before."""
+    by_name = {phase.get("name"): phase for phase in phases}
+    test = by_name.get("AllowTestTraffic") or {}
+    if test.get("status") == "Succeeded" and test.get("ended_at"):
+        return _epoch(test["ended_at"]) or None
+    production = by_name.get("AllowTraffic") or {}
+    if production.get("started_at"):
+        return _epoch(production["started_at"]) or None
+    return None
 
 
 def with_green_failure(outcome: Mapping[str, Any], failure: Optional[Mapping[str, Any]]) -> dict:

@@ -666,3 +666,26 @@ def test_a_grace_period_leaves_target_health_out_but_not_the_stops() -> None:
     assert green.watched_health(bad, {}) == bad
     assert green.watched_health(bad, {"healthCheckGracePeriodSeconds": 60}) == []
     assert green.verdict(green.watched_health(bad, {"healthCheckGracePeriodSeconds": 60}), [], 2) is None
+
+
+def test_checks_began_when_green_joined_a_listener() -> None:
+    """CodeDeploy's green group is on no listener (so unchecked) until AllowTestTraffic ends, or AllowTraffic begins."""
+    test_done = [
+        {"name": "Install", "status": "Succeeded", "started_at": "2026-12-07T10:00:00+00:00", "ended_at": "2026-12-07T10:00:20+00:00"},
+        {"name": "AllowTestTraffic", "status": "Succeeded", "started_at": "2026-12-07T10:00:20+00:00", "ended_at": "2026-12-07T10:00:21+00:00"},
+    ]
+    assert green.checks_began(test_done) == datetime.datetime(2026, 12, 7, 10, 0, 21, tzinfo=datetime.UTC).timestamp()
+    in_progress = [dict(test_done[1], status="InProgress", ended_at=None)]
+    assert green.checks_began(in_progress) is None
+    no_test_listener = [{"name": "AllowTraffic", "status": "InProgress", "started_at": "2026-12-07T10:00:30+00:00", "ended_at": None}]
+    assert green.checks_began(no_test_listener) == datetime.datetime(2026, 12, 7, 10, 0, 30, tzinfo=datetime.UTC).timestamp()
+    assert green.checks_began([]) is None
+
+
+def test_finding_carries_the_time_since_checks_began_when_known() -> None:
+    failure = green.verdict([unhealthy()], [], 2, "web-green")
+    found = green.finding(failure, 4.04, 4.46, 2.34)
+    assert (found["seen_after_s"], found["rollback_started_after_s"], found["rollback_after_checks_began_s"]) == (4.0, 4.5, 2.3)
+    assert "rollback_after_checks_began_s" not in green.finding(failure, 4.0, 4.5)
+    # clocks a little apart never give a negative time
+    assert green.finding(failure, 4.0, 4.5, -0.2)["rollback_after_checks_began_s"] == 0.0
