@@ -170,8 +170,7 @@ def _check_listeners(target: Target, group: dict, pair: Optional[preshift.Pair],
 
 
 def _check_before_start(target: Target, group: dict) -> None:
-    info = ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}])[0]
-    arns = _target_group_arns(target, [g.get("name") for g in info.get("targetGroups") or [] if g.get("name")])
+    arns = _target_group_arns(target, [name for name in preshift.codedeploy_pair_names(group) if name])
     pair = preshift.codedeploy_pair(group, arns, preshift.serving_target_group(target.service))
     _check_listeners(target, group, pair, preshift.AT_REST, "before it starts")
 

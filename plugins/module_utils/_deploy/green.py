@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from ansible_collections.cutover.ecs.plugins.module_utils._deploy.plan import _epoch, _stopped_by_failure, same_task_definition
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy.plan import FAILED, STOPPED, _epoch, _stopped_by_failure, same_task_definition
 
 TARGET_HEALTH = "target_health"
 TASK_STOPS = "task_stops"
@@ -131,8 +131,8 @@ def with_green_failure(outcome: Mapping[str, Any], failure: Optional[Mapping[str
         return dict(outcome)
     said = reason(failure)
     updated = dict(outcome, reason=said)
-    if updated.get("status") == "stopped":
-        updated["status"] = "failed"
+    if updated.get("status") == STOPPED:
+        updated["status"] = FAILED
     if outcome.get("rolled_back"):
         updated["rollback_reason"] = said
     return updated

@@ -83,7 +83,7 @@ def _health(target: Target) -> dict:
     }
 
 
-def _watch_green(target: Target, deployment: dict, health: list, task_definition: Optional[str]) -> Optional[dict]:
+def _watch_green(target: Target, deployment: dict, health: list, task_definition: Optional[str], group: Optional[str]) -> Optional[dict]:
     """Why green cannot become healthy, or None (the same watch as CodeDeploy's). Green's stopped tasks (those of the
     deployed task definition, stopped since the deployment began) are read only while it runs fewer tasks than asked."""
     revision = deployment.get("targetServiceRevision") or {}
@@ -93,8 +93,6 @@ def _watch_green(target: Target, deployment: dict, health: list, task_definition
         tasks = target.stopped_tasks()
         since = plan._epoch(deployment.get("createdAt") or deployment.get("startedAt"))
         stops = green.green_stops(tasks, None, task_definition, since)
-    routing = _routing(target)
-    group = plan.target_group_name(routing.green_target_group) if routing else None
     return green.verdict(green.watched_health(health, target.service), stops, desired, group)
 
 
@@ -110,10 +108,12 @@ def fetch_view(target: Target, arn: str, track: bool = True, watch: bool = True)
     task_definitions = revision_task_definitions(target, revisions)
     split, health, failure = None, {}, None
     status = deployment.get("status")
+    routing = _routing(target)
+    group = plan.target_group_name(routing.green_target_group) if routing else None
     if status in native_plan.ACTIVE_STATUSES:
         split, health = production_split(target), _health(target)
         if track and watch and target.option("watch_green", True) and status not in native_plan.ROLLING_BACK_STATUSES:
-            failure = _watch_green(target, deployment, health.get("green", []), task_definitions.get(revisions[0] or ""))
+            failure = _watch_green(target, deployment, health.get("green", []), task_definitions.get(revisions[0] or ""), group)
     seen: list = []
     if track:
         stages = target.cache.setdefault("stages", {})
@@ -123,8 +123,7 @@ def fetch_view(target: Target, arn: str, track: bool = True, watch: bool = True)
     if failure:
         view["green_failure"] = failure
     if "green" in health:
-        routing = _routing(target)
-        view["green_not_ready"] = preshift.green_not_ready(health["green"], plan.target_group_name(routing.green_target_group) if routing else None)
+        view["green_not_ready"] = preshift.green_not_ready(health["green"], group)
     revision = deployment.get("targetServiceRevision") or {}
     view["requested_weights"] = (revision.get("requestedTestTrafficWeight"), revision.get("requestedProductionTrafficWeight"))
     return view

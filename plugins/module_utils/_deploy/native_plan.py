@@ -209,13 +209,14 @@ class ActiveDeployment:
 
 
 def forward_weights(actions: Sequence[Mapping[str, Any]]) -> dict:
-    """{target group ARN: weight} of a rule's (or listener's) forward action."""
+    """{target group ARN: weight} of a rule's (or listener's) forward action (a group without a weight, or a plain
+    TargetGroupArn forward, weighs 1)."""
     for action in actions or []:
         if action.get("Type") != "forward":
             continue
         groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
         if groups:
-            return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
+            return {g["TargetGroupArn"]: int(g["Weight"]) if g.get("Weight") is not None else 1 for g in groups if g.get("TargetGroupArn")}
         if action.get("TargetGroupArn"):
             return {action["TargetGroupArn"]: 1}
     return {}

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import native_plan, plan
+
 PRODUCTION = "production"
 TEST = "test"
 FAIL = "fail"
@@ -75,7 +77,9 @@ def name_of(arn: Optional[str]) -> str:
     """A target group's, listener's or rule's short name: ``targetgroup/<name>/..`` -> name; a listener
     or rule -> ``<load balancer>``."""
     text = str(arn or "")
-    for marker in (":targetgroup/", ":listener/app/", ":listener/net/", ":listener-rule/app/", ":listener-rule/net/"):
+    if ":targetgroup/" in text:
+        return plan.target_group_name(text)
+    for marker in (":listener/app/", ":listener/net/", ":listener-rule/app/", ":listener-rule/net/"):
         if marker in text:
             return text.split(marker, 1)[1].split("/", 1)[0]
     return text
@@ -90,13 +94,8 @@ def listener_of_rule(rule_arn: str) -> str:
 
 
 def forwarded(action: Mapping[str, Any]) -> dict:
-    """{target group ARN: weight} of a forward action (a plain TargetGroupArn forward weighs 1); {} for others."""
-    if action.get("Type") != "forward":
-        return {}
-    groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
-    if groups:
-        return {g["TargetGroupArn"]: int(g.get("Weight", 1) if g.get("Weight") is not None else 1) for g in groups if g.get("TargetGroupArn")}
-    return {action["TargetGroupArn"]: 1} if action.get("TargetGroupArn") else {}
+    """{target group ARN: weight} of one action; {} when it does not forward."""
+    return native_plan.forward_weights([action])
 
 
 def _moves(actions: Iterable[Mapping[str, Any]], pair: Pair) -> bool:
@@ -286,11 +285,20 @@ def serving_target_group(service: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
+def _pair_info(group: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A CodeDeploy deployment group's first target group pair (GetDeploymentGroup's loadBalancerInfo)."""
+    return ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}])[0]
+
+
+def codedeploy_pair_names(group: Mapping[str, Any]) -> list:
+    """The names of a CodeDeploy deployment group's pair of target groups."""
+    return [g.get("name") for g in _pair_info(group).get("targetGroups") or []]
+
+
 def codedeploy_pair(group: Mapping[str, Any], arns: Mapping[str, str], serving: Optional[str]) -> Optional[Pair]:
     """The pair of a CodeDeploy deployment group (``arns``: target group name -> ARN), blue being the one that serves;
     None when the group has no pair whose groups exist (CodeDeploy refuses such a deployment itself)."""
-    info = ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}])[0]
-    names = [g.get("name") for g in info.get("targetGroups") or []]
+    names = codedeploy_pair_names(group)
     if len(names) != 2 or not all(name in arns for name in names):
         return None
     first, second = arns[names[0]], arns[names[1]]
@@ -299,7 +307,7 @@ def codedeploy_pair(group: Mapping[str, Any], arns: Mapping[str, str], serving: 
 
 def codedeploy_listeners(group: Mapping[str, Any]) -> list:
     """[(role, listener ARN)] of a CodeDeploy deployment group's first target group pair."""
-    info = ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}])[0]
+    info = _pair_info(group)
     return [
         (role, arn) for role, key in ((PRODUCTION, "prodTrafficRoute"), (TEST, "testTrafficRoute")) for arn in (info.get(key) or {}).get("listenerArns") or []
     ]

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from ansible_collections.cutover.ecs.plugins.module_utils._deploy import native_plan, plan
+
 STABLE = "stable"
 DEPLOYED = "deployed"
 # The status of a run that stopped waiting once production was all on green.
@@ -48,7 +50,7 @@ STAGES = {"codedeploy": CODEDEPLOY_EVENTS, "ecs": NATIVE_STAGES, "rolling": ()}
 # The stage at which production is all on green: an event that succeeded (CodeDeploy), the first stage after (ECS).
 DEPLOYED_AT = {"codedeploy": "AllowTraffic", "ecs": "POST_PRODUCTION_TRAFFIC_SHIFT"}
 # Statuses in which a deployment still moves forward (not rolling back, not final).
-FORWARD = {"codedeploy": ("Created", "Queued", "InProgress", "Baking", "Ready"), "ecs": ("PENDING", "IN_PROGRESS")}
+FORWARD = {"codedeploy": plan.ACTIVE_STATUSES, "ecs": tuple(s for s in native_plan.ACTIVE_STATUSES if s not in native_plan.ROLLING_BACK_STATUSES)}
 
 
 def problem(strategy: str, wait_until: Optional[str], verify: bool) -> Optional[str]:
@@ -78,5 +80,5 @@ def reached(strategy: str, view: Mapping[str, Any], wait_until: Optional[str]) -
 
 def outcome(result: Mapping[str, Any], wait_until: Optional[str]) -> dict:
     """The outcome of a run that stopped waiting at ``wait_until``: ``deployed``, or ``in_progress`` at a stage."""
-    status = DEPLOYED_STATUS if wait_until == DEPLOYED else "in_progress"
+    status = DEPLOYED_STATUS if wait_until == DEPLOYED else plan.IN_PROGRESS
     return dict(result, status=status, rolled_back=False, rollback_reason=None)

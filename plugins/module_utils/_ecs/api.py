@@ -115,16 +115,6 @@ def delete_service(client: Any, cluster: str, name: str, force: bool) -> Optiona
 
 
 @aws_call("list the stopped tasks of the ECS service")
-def stopped_tasks(client: Any, cluster: str, service: str, limit: int = 100) -> list:
-    """The service's recently STOPPED tasks, described; at most ``limit`` (one page and one
-    DescribeTasks call: enough to say why a deployment's tasks stopped)."""
-    arns = client.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED", maxResults=limit).get("taskArns", [])
-    if not arns:
-        return []
-    return client.describe_tasks(cluster=cluster, tasks=arns).get("tasks", [])
-
-
-@aws_call("list the stopped tasks of the ECS service")
 def stopped_task_arns(client: Any, cluster: str, service: str) -> list:
     """Every STOPPED task of the service ECS still lists (about an hour's), all pages: ARNs only."""
     return paginate(client, "list_tasks", "taskArns", cluster=cluster, serviceName=service, desiredStatus="STOPPED")
