@@ -69,7 +69,7 @@ exists:
   type: bool
   sample: true
 status:
-  description: V(succeeded), V(awaiting_verification), V(in_progress), V(rolled_back), V(failed), or V(none).
+  description: V(succeeded), V(awaiting_verification), V(in_progress), V(rolled_back), V(failed), V(stopped) (stopped by someone without rollback), or V(none).
   returned: always
   type: str
   sample: succeeded
