@@ -21,7 +21,7 @@ LAB_WORKERS ?= 4
 XDIST := --dist loadscope
 
 .PHONY: help setup deps-debian venv test test-unit test-integration test-service test-lab test-lab-and-molecule test-faults test-molecule sanity lint \
-        check base-image lab-up lab-down lab-status demo bench faults iam-policy clean
+        check collection base-image lab-up lab-down lab-status demo bench faults iam-policy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -97,6 +97,9 @@ test-molecule: setup base-image ## Molecule: codedeploy, rolling, ecs side by si
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/cutover/ecs
 	tests/sanity/run.sh
 
+collection: setup ## build the collection's tarball: dist/cutover-ecs-<version>.tar.gz (install it with ansible-galaxy collection install)
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path dist
+
 base-image: setup ## build localhost/cutover/python-base:bookworm with mmdebstrap (cached)
 	scripts/base-image.sh
 
@@ -124,4 +127,4 @@ lab-status: ## what the lab runs
 	$(PY) -m lab status
 
 clean: ## remove the venv, build copies and lab state (stop the lab first)
-	rm -rf $(VENV) .collections .build .pytest_cache .ruff_cache
+	rm -rf $(VENV) .collections .build .pytest_cache .ruff_cache dist

@@ -24,6 +24,7 @@ from ansible.module_utils.common.dict_transformations import _camel_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
+from ansible_collections.cutover.ecs.plugins.module_utils._sdk import installed_sdk, sdk_problem
 from ansible_collections.cutover.ecs.plugins.module_utils._tags import as_text
 
 WAIT_ARGS = dict(
@@ -42,8 +43,14 @@ READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 
 
 def build_module(argument_spec: Mapping[str, Any], **kwargs: Any) -> AnsibleAWSModule:
+    """The module, once its options are valid and the SDK is recent enough (before any AWS call)."""
     kwargs.setdefault("supports_check_mode", True)
-    return AnsibleAWSModule(argument_spec=dict(argument_spec), **kwargs)
+    module = AnsibleAWSModule(argument_spec=dict(argument_spec), **kwargs)
+    botocore_version, boto3_version, python = installed_sdk()
+    problem = sdk_problem(botocore_version, boto3_version, python)
+    if problem:
+        module.fail_json(msg=problem, botocore_version=botocore_version, boto3_version=boto3_version)
+    return module
 
 
 # Options every AWS module gets from AnsibleAWSModule; the layers below never see them.

@@ -73,7 +73,7 @@ author:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - cutover.ecs.boto3
 """
 
 EXAMPLES = r"""

@@ -148,7 +148,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - cutover.ecs.boto3
 notes:
   - Tags are read and written through the group's ARN, which CodeDeploy does not return; the module builds it from
     C(sts:GetCallerIdentity).

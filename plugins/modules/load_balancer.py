@@ -73,7 +73,7 @@ extends_documentation_fragment:
   - cutover.ecs.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - cutover.ecs.boto3
 """
 
 EXAMPLES = r"""

@@ -77,7 +77,7 @@ extends_documentation_fragment:
   - cutover.ecs.service
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - cutover.ecs.boto3
 """
 
 EXAMPLES = r"""

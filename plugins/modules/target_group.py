@@ -109,7 +109,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - cutover.ecs.boto3
 """
 
 EXAMPLES = r"""

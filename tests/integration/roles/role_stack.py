@@ -24,7 +24,18 @@ RECAP = re.compile(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\
 class Stack:
     """One service provisioned by the infrastructure role, deployed by the deploy role."""
 
-    def __init__(self, lab: Any, images: SampleImages, strategy: str, tmp: Path, verification_minutes: int = 0, **infrastructure: Any) -> None:
+    def __init__(
+        self,
+        lab: Any,
+        images: SampleImages,
+        strategy: str,
+        tmp: Path,
+        verification_minutes: int = 0,
+        collections_path: Path | None = None,
+        **infrastructure: Any,
+    ) -> None:
+        """``collections_path``: play as a user of an installed collection does, from ``tmp`` (outside the
+        repository) with no ansible.cfg and only that collections path; by default from the repository."""
         self.lab, self.images, self.strategy, self.tmp = lab, images, strategy, tmp
         self.name = unique(strategy[:4])
         self.verification_minutes = verification_minutes
@@ -32,6 +43,11 @@ class Stack:
         self.infrastructure = infrastructure
         self.env = dict(lab.env, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", AWS_URL=lab.url, AWS_REGION="us-east-1")
         self.env.pop("ANSIBLE_STDOUT_CALLBACK", None)
+        self.cwd = REPO
+        if collections_path is not None:
+            self.env = {key: value for key, value in self.env.items() if not key.startswith("ANSIBLE_")}
+            self.env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1")
+            self.cwd = tmp
 
     def play(
         self,
@@ -109,7 +125,7 @@ class Stack:
         playbook = self.tmp / f"{self.name}.yml"
         playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}], sort_keys=False))
         command = [str(BIN / "ansible-playbook"), str(playbook), *(["--check", "--diff"] if check else [])]
-        return subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=900)
+        return subprocess.run(command, cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=900)
 
     @property
     def shared(self) -> str:
