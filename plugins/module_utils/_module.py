@@ -89,12 +89,20 @@ def module_options(module: AnsibleAWSModule) -> dict:
     return options
 
 
+def core_warn(module: AnsibleAWSModule) -> Callable[[str], None]:
+    """ansible-core's own ``warn``: amazon.aws 10's wrapper also copies each warning into the result's ``warnings``,
+    which ansible-core 2.19 reports as a deprecated way to warn (a DEPRECATION WARNING after every warning). Core's
+    ``warn`` shows the warning once, as before."""
+    inner = getattr(module, "_module", None)
+    return inner.warn if inner is not None and callable(getattr(inner, "warn", None)) else module.warn
+
+
 def run_module(module: AnsibleAWSModule, action: Callable[[Context, dict], dict]) -> None:
     """Run ``action(context, options)`` and exit with its result.
 
     This is the one place where :class:`CutoverError` becomes a failure.
     """
-    context = Context(client=module.client, check_mode=module.check_mode, diff_mode=module._diff, warn=module.warn)
+    context = Context(client=module.client, check_mode=module.check_mode, diff_mode=module._diff, warn=core_warn(module))
     try:
         result = action(context, module_options(module))
     except CutoverError as exc:

@@ -196,6 +196,8 @@ def test_service_bad_input_is_rejected_before_any_change(run_module, aws):
     result, calls = run_module("service", dict(args, task_definition="it-svc-nope"), check=True)
     assert result["changed"] is True, result
     assert any("does not exist yet" in warning for warning in result["warnings"])
+    # shown once, as a warning: no "Passing `warnings` to `exit_json`" deprecation (amazon.aws 10's warn wrapper)
+    assert not result.get("deprecations"), result["deprecations"]
     assert mutating_calls(calls) == []
 
 
