@@ -150,6 +150,15 @@ def test_ansible_doc_lists_every_module_and_role_of_the_installed_copy(collectio
     assert "botocore >= 1.43.10" in " ".join(deploy.stdout.split())
 
 
+def test_the_installed_deploy_playbook_asks_for_the_build_context(collections: Path, outside: Path, user_env: dict[str, str]) -> None:
+    """The sample service stays in the repository: ``ansible-playbook cutover.ecs.deploy`` without
+    ``cutover_service_dir`` stops at once, saying what to give."""
+    played = run([str(BIN / "ansible-playbook"), "cutover.ecs.deploy", "-e", "cutover_name=journal"], outside, user_env)
+    assert played.returncode == 2 and recap(played) == {"ok": 1, "changed": 0, "unreachable": 0, "failed": 1}, played.stdout[-3000:]
+    missing = collections / "ansible_collections" / "cutover" / "ecs" / "service"
+    assert f"cutover_service_dir: no directory at {missing}; give your service's build context" in played.stdout
+
+
 @pytest.fixture(scope="module")
 def images() -> SampleImages:
     return ensure_sample_images("podman")
