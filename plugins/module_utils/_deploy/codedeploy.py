@@ -166,7 +166,7 @@ def _check_listeners(target: Target, group: dict, pair: Optional[preshift.Pair],
         routes.extend(found)
         if not found:
             findings.append(preshift.listener_without_route(role, listener, pair))
-    target.listeners_checked(preshift.drift(routes, pair, shares) + findings, when, **held)
+    target.listeners_checked(preshift.drift(routes, pair, shares) + findings, when, routes=tuple(routes), **held)
 
 
 def _check_before_start(target: Target, group: dict) -> None:

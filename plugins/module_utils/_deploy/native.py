@@ -155,7 +155,7 @@ def _check_listeners(target: Target, shares: dict, when: str, **held: Any) -> No
         found = elbv2_api.describe_rule(client, arn) if ":listener-rule/" in arn else listener
         routes.append(preshift.named_route(role, arn, found, listener))
     pair = preshift.Pair(routing.blue_target_group, routing.green_target_group)
-    target.listeners_checked(preshift.drift(routes, pair, shares), when, **held)
+    target.listeners_checked(preshift.drift(routes, pair, shares), when, routes=tuple(routes), **held)
 
 
 def check(target: Target) -> None:

@@ -222,14 +222,49 @@ def native_shares(stage: Optional[str], requested_test: Any = None, requested_pr
     return {TEST: test, PRODUCTION: production}
 
 
+def production_shares(routes: Iterable[Route]) -> list:
+    """(route, target group ARN, percent of the route's traffic) for each target group a production route forwards
+    to with a weight: where production's requests go now, whatever the deployment expects."""
+    shares = []
+    for route in routes:
+        if route.role != PRODUCTION or not route.exists:
+            continue
+        for action in route.actions:
+            groups = forwarded(action)
+            total = sum(groups.values())
+            shares.extend((route, arn, 100.0 * weight / total) for arn, weight in groups.items() if weight and total)
+    return shares
+
+
+def failing_now(routes: Iterable[Route], health: Mapping[str, Sequence[Mapping[str, Any]]]) -> list:
+    """Production traffic the rules send now to a target group that cannot serve it, one sentence each: a group
+    without a registered target (the load balancer answers 503), or with no healthy one (it sends the requests to the
+    unhealthy targets anyway, fail-open). ``health``: DescribeTargetHealth's descriptions per group ARN read."""
+    sentences = []
+    for route, arn, share in production_shares(routes):
+        if arn not in health:
+            continue
+        states = [(d.get("TargetHealth") or {}).get("State") for d in health[arn]]
+        serving = [state for state in states if state != "draining"]
+        if not serving:
+            cannot = "which has no registered target: those requests fail now (HTTP 503)"
+        elif "healthy" not in serving:
+            verb = "is" if len(serving) == 1 else "are"
+            cannot = f"which has no healthy target ({len(serving)} {verb} not): the load balancer sends those requests to them anyway"
+        else:
+            continue
+        sentences.append(f"{_where(route)} sends {share:g} % of its requests to {name_of(arn)}, {cannot}")
+    return sentences
+
+
 def lines(findings: Iterable[Mapping[str, Any]]) -> list:
     return [f"{f['where']}: {f['field']}: expected {f['expected']}, found {f['found']}" for f in findings]
 
 
-def drift_message(findings: Sequence[Mapping[str, Any]], service: str, when: str, waiting: Optional[str] = None) -> str:
-    """The refusal: each field that differs, and the ways on. ``waiting``: the deployment held where it is (a shift
-    refused), else none was started."""
-    listed = "; ".join(lines(findings))
+def drift_message(findings: Sequence[Mapping[str, Any]], service: str, when: str, waiting: Optional[str] = None, failing: Sequence[str] = ()) -> str:
+    """The refusal: each field that differs, production traffic that cannot be served now (``failing_now``), and the
+    ways on. ``waiting``: the deployment held where it is (a shift refused), else none was started."""
+    listed = "; ".join(lines(findings)) + (f". Now: {'; '.join(failing)}" if failing else "")
     if waiting:
         then = (
             f"The deployment {waiting} waits where it is: put the rules back and continue it (action=continue), roll it back "
@@ -246,8 +281,9 @@ def drift_message(findings: Sequence[Mapping[str, Any]], service: str, when: str
     )
 
 
-def proceed_warning(findings: Sequence[Mapping[str, Any]], when: str) -> str:
-    return f"Proceeding {when} although the listener rules differ from what the deployment expects (on_listener_drift=proceed): " + "; ".join(lines(findings))
+def proceed_warning(findings: Sequence[Mapping[str, Any]], when: str, failing: Sequence[str] = ()) -> str:
+    listed = "; ".join(lines(findings)) + (f". Now: {'; '.join(failing)}" if failing else "")
+    return f"Proceeding {when} although the listener rules differ from what the deployment expects (on_listener_drift=proceed): {listed}"
 
 
 def green_not_ready(health: Sequence[Mapping[str, Any]], target_group: Optional[str]) -> Optional[str]:

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy import green, plan, preshift
 from ansible_collections.cutover.ecs.plugins.module_utils._ecs import api as ecs_api
+from ansible_collections.cutover.ecs.plugins.module_utils._elbv2 import api as elbv2_api
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError
 from ansible_collections.cutover.ecs.plugins.module_utils._module import Context
 from ansible_collections.cutover.ecs.plugins.module_utils._poller import Poller
@@ -70,19 +71,27 @@ class Target:
             updated["rollback_reason"] = reason
         return updated
 
-    def listeners_checked(self, findings: list, when: str, waiting: Optional[str] = None, changed: bool = False) -> None:
+    def listeners_checked(self, findings: list, when: str, waiting: Optional[str] = None, changed: bool = False, routes: tuple = ()) -> None:
         """The pre-shift check's verdict on the listener rules: refuse (on_listener_drift=fail), or go on and say so
         (a warning, a progress line, and ``listener_drift`` in the result). ``waiting``: the deployment held at a
-        shift, else none was started yet; ``changed``: this run started it."""
+        shift, else none was started yet; ``changed``: this run started it. With findings, the message also names
+        production traffic the ``routes`` send now where nothing can serve it (the target groups' health is read)."""
         if not findings:
             return
+        failing = self.failing_now(routes)
         if self.option("on_listener_drift", preshift.FAIL) != preshift.PROCEED:
-            message = preshift.drift_message(findings, self.service_name, when, waiting)
+            message = preshift.drift_message(findings, self.service_name, when, waiting, failing)
             raise CutoverError(message, listener_drift=findings, changed=changed)
-        warning = preshift.proceed_warning(findings, when)
+        warning = preshift.proceed_warning(findings, when, failing)
         self.context.warn(warning)
         self.note(f"{self.elapsed():6.1f}s {warning}")
         self.cache.setdefault("listener_drift", []).extend(dict(finding, when=when) for finding in findings)
+
+    def failing_now(self, routes: tuple) -> list:
+        """``preshift.failing_now`` of ``routes``: the health of each target group production forwards to, read once."""
+        client = self.context.client("elbv2")
+        arns = dict.fromkeys(arn for _route, arn, _share in preshift.production_shares(routes))
+        return preshift.failing_now(routes, {arn: elbv2_api.describe_target_health(client, arn) for arn in arns})
 
     def stopped_tasks(self) -> list:
         """Every stopped task of the service ECS lists, for the green watch: the list read whole at each call (a

@@ -142,7 +142,9 @@ def codedeploy_answers(service: dict, active: list, deployments: dict | None = N
     return {
         "elbv2": {
             "describe_target_groups": {"TargetGroups": [{"TargetGroupName": f"web-{c}", "TargetGroupArn": f"arn:tg/{c}"} for c in ("blue", "green")]},
-            "describe_target_health": lambda params: {"TargetHealthDescriptions": [{"TargetHealth": {"State": s}} for s in healthy[params["TargetGroupArn"]]]},
+            "describe_target_health": lambda params: {
+                "TargetHealthDescriptions": [{"TargetHealth": {"State": s}} for s in healthy.get(params["TargetGroupArn"], [])]
+            },
         },
         "ecs": {"describe_services": {"services": [service]}, "describe_task_definition": describe_task_definition},
         "codedeploy": {

@@ -171,6 +171,23 @@ def test_serving_but_production_moved_by_hand_is_refused_before_any_change() -> 
     }
     assert "rule 6: Actions[0].ForwardConfig.TargetGroups[arn:tg/green].Weight: expected 0 %, found 50 (50 %)" in raised.value.message
     assert "on_listener_drift=proceed" in raised.value.message and "Nothing was changed" in raised.value.message
+    assert ". Now:" not in raised.value.message  # both groups have a healthy target
+
+
+def test_the_refusal_says_which_production_traffic_fails_now() -> None:
+    """The same hand change with green's group unhealthy: the refusal says the load balancer sends half of production
+    to targets that fail their checks."""
+    world = answers(native_service(serving=V2), Deployments({}, start=WALK_THROUGH_THE_HOOK), production={BLUE: 50, GREEN: 50})
+    health = {BLUE: [{"TargetHealth": {"State": "healthy"}}], GREEN: [{"TargetHealth": {"State": "unhealthy"}}] * 2}
+    world["elbv2"]["describe_target_health"] = lambda params: {"TargetHealthDescriptions": health[params["TargetGroupArn"]]}
+    recorder = Recorder(world)
+    with pytest.raises(CutoverError) as raised:
+        ensure_deployment(recorder.context, options())
+    assert recorder.mutating == []
+    assert (
+        f", rule 6 sends 50 % of its requests to {GREEN}, which has no healthy target (2 are not): the load balancer sends those"
+        " requests to them anyway. Nothing was changed" in raised.value.message
+    ), raised.value.message
 
 
 def test_serving_but_production_moved_by_hand_deploys_again_when_told_to_proceed() -> None:

@@ -544,3 +544,76 @@ def test_codedeploy_pair(group: dict, arns: dict, serving: Optional[str], expect
 )
 def test_codedeploy_listeners(group: dict, expected: list) -> None:
     assert preshift.codedeploy_listeners(group) == expected
+
+
+# --- production traffic that cannot be served now ------------------------------------------------------
+
+
+def health(*states: str) -> list:
+    return [{"Target": {"Id": f"10.0.0.{n}", "Port": 8080}, "TargetHealth": {"State": state}} for n, state in enumerate(states, 1)]
+
+
+def test_production_shares_are_each_weighted_group_s_part_of_its_route() -> None:
+    routes = [
+        route(forward({BLUE: 80, GREEN: 20})),
+        route(forward({BLUE: 1, OTHER: 3}), priority="default"),
+        route(forward({BLUE: 0, GREEN: 100}), role=TEST),  # test traffic is not production's
+        Route(PRODUCTION, LISTENER, 80, RULE, "7", (), exists=False),
+        route(forward({BLUE: 0, GREEN: 0}), priority="8"),  # nothing goes anywhere
+        route(fixed_response(), priority="9"),
+    ]
+    assert [(r.priority, arn, share) for r, arn, share in preshift.production_shares(routes)] == [
+        ("6", BLUE, 80.0),
+        ("6", GREEN, 20.0),
+        ("default", BLUE, 25.0),
+        ("default", OTHER, 75.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "green_health, expected",
+    [
+        ([], "production listener shop:80, rule 6 sends 20 % of its requests to web-green, which has no registered target: those requests fail now (HTTP 503)"),
+        (
+            health("draining", "draining"),
+            "production listener shop:80, rule 6 sends 20 % of its requests to web-green, which has no registered target: those requests fail now (HTTP 503)",
+        ),
+        (
+            health("unhealthy"),
+            "production listener shop:80, rule 6 sends 20 % of its requests to web-green, which has no healthy target (1 is not): the load balancer sends those requests to them anyway",
+        ),
+        (
+            health("initial", "unhealthy", "draining"),
+            "production listener shop:80, rule 6 sends 20 % of its requests to web-green, which has no healthy target (2 are not): the load balancer sends those requests to them anyway",
+        ),
+        (health("unhealthy", "healthy"), None),
+        (health("healthy"), None),
+    ],
+    ids=["empty", "only-draining", "one-unhealthy", "none-healthy-yet", "one-healthy", "healthy"],
+)
+def test_failing_now_names_production_traffic_nothing_can_serve(green_health: list, expected: Optional[str]) -> None:
+    routes = [route(forward({BLUE: 80, GREEN: 20})), route(forward({BLUE: 0, GREEN: 100}), role=TEST)]
+    found = preshift.failing_now(routes, {BLUE: health("healthy"), GREEN: green_health})
+    assert found == ([expected] if expected else [])
+
+
+def test_failing_now_reads_only_the_groups_it_was_given_and_not_test_traffic() -> None:
+    routes = [route(forward({BLUE: 100, GREEN: 0})), route(forward({BLUE: 0, GREEN: 100}), role=TEST)]
+    # green is empty but production gives it nothing, and the test listener's traffic is not production's
+    assert preshift.failing_now(routes, {BLUE: health("healthy"), GREEN: []}) == []
+    # a group whose health was not read is not judged
+    assert preshift.failing_now([route(forward({BLUE: 50, OTHER: 50}))], {BLUE: health("healthy")}) == []
+
+
+def test_the_refusal_and_the_warning_say_what_fails_now() -> None:
+    findings = [finding(f"{WEIGHTS}[web-green].Weight", "0 %", "20 (20 %)")]
+    failing = [
+        "production listener shop:80, rule 6 sends 20 % of its requests to web-green, which has no registered target: those requests fail now (HTTP 503)"
+    ]
+    message = preshift.drift_message(findings, "web", "before it starts", failing=failing)
+    assert "expected 0 %, found 20 (20 %). Now: production listener shop:80, rule 6 sends 20 % of its requests to web-green" in message
+    assert message.endswith("drops the rest.")
+    warning = preshift.proceed_warning(findings, "before it starts", failing)
+    assert warning.endswith("those requests fail now (HTTP 503)")
+    assert ". Now:" not in preshift.drift_message(findings, "web", "before it starts")
+    assert ". Now:" not in preshift.proceed_warning(findings, "before it starts")

@@ -177,6 +177,28 @@ def test_production_changed_by_hand_is_refused_before_any_change() -> None:
     assert "Nothing was changed" in message and "on_listener_drift=proceed" in message
 
 
+def test_the_refusal_says_which_production_traffic_fails_now() -> None:
+    """20 % of production moved by hand to green, whose group has no target yet: the refusal says those requests
+    fail now, from green's target health read once; with the rules as expected, no target health is read."""
+    answers, _listeners, _flow = setup(Listeners(production={BLUE: 80, GREEN: 20}))
+    health = {BLUE: [{"TargetHealth": {"State": "healthy"}}], GREEN: []}
+    answers["elbv2"]["describe_target_health"] = lambda params: {"TargetHealthDescriptions": health[params["TargetGroupArn"]]}
+    recorder = Recorder(answers)
+    with pytest.raises(CutoverError) as raised:
+        ensure_deployment(recorder.context, options())
+    assert recorder.mutating == []
+    assert (
+        f"Now: production listener shop:80, rule 1 sends 20 % of its requests to {GREEN}, which has no registered target: those requests fail now (HTTP 503)."
+        in raised.value.message
+    )
+    assert "sends 80 %" not in raised.value.message
+    assert sorted(params["TargetGroupArn"] for params in (p for op, p in recorder.calls if op == "describe_target_health")) == [BLUE, GREEN]
+
+    quiet, _listeners, _flow = start(check_mode=True)
+    ensure_deployment(quiet.context, options())
+    assert "describe_target_health" not in quiet.operations
+
+
 def test_production_changed_by_hand_is_refused_in_check_mode_too() -> None:
     recorder, _listeners, _flow = start(Listeners(production={BLUE: 80, GREEN: 20}), check_mode=True)
     with pytest.raises(CutoverError) as raised:
