@@ -93,8 +93,7 @@ def core_warn(module: AnsibleAWSModule) -> Callable[[str], None]:
     """ansible-core's own ``warn``: amazon.aws 10's wrapper also copies each warning into the result's ``warnings``,
     which ansible-core 2.19 reports as a deprecated way to warn (a DEPRECATION WARNING after every warning). Core's
     ``warn`` shows the warning once, as before."""
-    inner = getattr(module, "_module", None)
-    return inner.warn if inner is not None and callable(getattr(inner, "warn", None)) else module.warn
+    return getattr(module, "_module", module).warn
 
 
 def run_module(module: AnsibleAWSModule, action: Callable[[Context, dict], dict]) -> None:

@@ -189,6 +189,8 @@ options:
         it, a deleted rule or listener) is reported field by field. V(fail) refuses, before any mutating call when the
         deployment has not started, and leaves a deployment held at a shift where it is. V(proceed) goes ahead, warns, and
         returns the differences in C(listener_drift); the deployment then sets the weights it needs and drops the rest.
+      - The refusal or warning also names production traffic the rules send now to a target group with no registered
+        target (those requests fail with HTTP 503) or no healthy one (the load balancer serves them fail-open).
       - Before production traffic moves onto green, the module also waits until every target in green's target group is
         C(healthy) (the green watch goes on meanwhile).
     type: str

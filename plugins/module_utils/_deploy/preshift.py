@@ -261,10 +261,15 @@ def lines(findings: Iterable[Mapping[str, Any]]) -> list:
     return [f"{f['where']}: {f['field']}: expected {f['expected']}, found {f['found']}" for f in findings]
 
 
+def _listed(findings: Iterable[Mapping[str, Any]], failing: Sequence[str]) -> str:
+    """The findings, then the production traffic that cannot be served now (``failing_now``)."""
+    return "; ".join(lines(findings)) + (f". Now: {'; '.join(failing)}" if failing else "")
+
+
 def drift_message(findings: Sequence[Mapping[str, Any]], service: str, when: str, waiting: Optional[str] = None, failing: Sequence[str] = ()) -> str:
     """The refusal: each field that differs, production traffic that cannot be served now (``failing_now``), and the
     ways on. ``waiting``: the deployment held where it is (a shift refused), else none was started."""
-    listed = "; ".join(lines(findings)) + (f". Now: {'; '.join(failing)}" if failing else "")
+    listed = _listed(findings, failing)
     if waiting:
         then = (
             f"The deployment {waiting} waits where it is: put the rules back and continue it (action=continue), roll it back "
@@ -282,7 +287,7 @@ def drift_message(findings: Sequence[Mapping[str, Any]], service: str, when: str
 
 
 def proceed_warning(findings: Sequence[Mapping[str, Any]], when: str, failing: Sequence[str] = ()) -> str:
-    listed = "; ".join(lines(findings)) + (f". Now: {'; '.join(failing)}" if failing else "")
+    listed = _listed(findings, failing)
     return f"Proceeding {when} although the listener rules differ from what the deployment expects (on_listener_drift=proceed): {listed}"
 
 

@@ -129,6 +129,11 @@ def ecs_target(green_weight: float) -> dict:
     }
 
 
+def target_health_by_arn(health: dict) -> Any:
+    """DescribeTargetHealth answering ``health[TargetGroupArn]`` (a list of TargetHealthDescriptions)."""
+    return lambda params: {"TargetHealthDescriptions": health[params["TargetGroupArn"]]}
+
+
 def codedeploy_answers(service: dict, active: list, deployments: dict | None = None, group: dict = GROUP) -> dict:
     deployments = dict(deployments or {})
     for item in active:

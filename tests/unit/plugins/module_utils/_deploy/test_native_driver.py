@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_drivers import V1, V2, V3, Recorder, describe_task_definition, error, options
+from test_drivers import V1, V2, V3, Recorder, describe_task_definition, error, options, target_health_by_arn
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.ensure import describe_deployment, ensure_deployment
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, InvalidInput
@@ -179,7 +179,7 @@ def test_the_refusal_says_which_production_traffic_fails_now() -> None:
     to targets that fail their checks."""
     world = answers(native_service(serving=V2), Deployments({}, start=WALK_THROUGH_THE_HOOK), production={BLUE: 50, GREEN: 50})
     health = {BLUE: [{"TargetHealth": {"State": "healthy"}}], GREEN: [{"TargetHealth": {"State": "unhealthy"}}] * 2}
-    world["elbv2"]["describe_target_health"] = lambda params: {"TargetHealthDescriptions": health[params["TargetGroupArn"]]}
+    world["elbv2"]["describe_target_health"] = target_health_by_arn(health)
     recorder = Recorder(world)
     with pytest.raises(CutoverError) as raised:
         ensure_deployment(recorder.context, options())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytest
-from test_drivers import GROUP, V1, V2, Recorder, codedeploy_answers, codedeploy_service, deployment, ecs_target, error, options
+from test_drivers import GROUP, V1, V2, Recorder, codedeploy_answers, codedeploy_service, deployment, ecs_target, error, options, target_health_by_arn
 
 from ansible_collections.cutover.ecs.plugins.module_utils._deploy.ensure import ensure_deployment
 from ansible_collections.cutover.ecs.plugins.module_utils._errors import CutoverError, WaitTimeout
@@ -182,7 +182,7 @@ def test_the_refusal_says_which_production_traffic_fails_now() -> None:
     fail now, from green's target health read once; with the rules as expected, no target health is read."""
     answers, _listeners, _flow = setup(Listeners(production={BLUE: 80, GREEN: 20}))
     health = {BLUE: [{"TargetHealth": {"State": "healthy"}}], GREEN: []}
-    answers["elbv2"]["describe_target_health"] = lambda params: {"TargetHealthDescriptions": health[params["TargetGroupArn"]]}
+    answers["elbv2"]["describe_target_health"] = target_health_by_arn(health)
     recorder = Recorder(answers)
     with pytest.raises(CutoverError) as raised:
         ensure_deployment(recorder.context, options())
